@@ -1,0 +1,57 @@
+// swift-tools-version:5.9
+// basin: train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.
+//
+// Data flows one way: BasinCore <- BasinData, BasinCheckpoint <- BasinRecipes, BasinAnalysis <- basin (CLI).
+// BasinPlot draws arrays and knows nothing of training; the CLI connects it to analysis files.
+import PackageDescription
+
+let package = Package(
+    name: "basin",
+    products: [
+        .executable(name: "basin", targets: ["basin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Native libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
+
+        // The training core: tensors, layers, models, loss, optimizers, schedules, RNG.
+        .target(name: "BasinCore", dependencies: ["CBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // Data sets: IDX (Fashion-MNIST), class subsets, normalization, augmentation, batching.
+        .target(name: "BasinData", dependencies: ["BasinCore", "CZlib"]),
+        // Checkpoint I/O: HDF5 checkpoints, validation, atomic writes.
+        .target(name: "BasinCheckpoint", dependencies: ["BasinCore", "CHDF5"]),
+        // Training recipes: training loops, pre-training, fine-tuning, ensembles.
+        .target(name: "BasinRecipes", dependencies: ["BasinCore", "BasinData", "BasinCheckpoint"]),
+        // Analysis: interpolation, planes, diversity, ensemble metrics, soups.
+        .target(name: "BasinAnalysis", dependencies: ["BasinCore", "BasinData", "BasinCheckpoint"]),
+        // Plotting: PNG figures from arrays (cairo + libpng); knows nothing of training.
+        .target(name: "BasinPlot", dependencies: ["CPNG", "CCairo"]),
+        // The command-line tool.
+        .executableTarget(name: "basin", dependencies: [
+            "BasinCore", "BasinData", "BasinCheckpoint", "BasinRecipes", "BasinAnalysis", "BasinPlot",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Test support: tolerance helpers, finite differences, small synthetic data.
+        .target(name: "TestSupport", dependencies: ["BasinCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "TestSupport"]),
+        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "TestSupport"]),
+        .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot", "CPNG"]),
+        .testTarget(name: "BasinCLITests", dependencies: ["TestSupport"]),
+    ]
+)
