@@ -45,13 +45,6 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Test support: tolerance helpers, finite differences, small synthetic data.
-        .target(name: "TestSupport", dependencies: ["BasinCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "TestSupport"]),
-        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "TestSupport"]),
-        .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot", "CPNG"]),
-        .testTarget(name: "BasinCLITests", dependencies: ["TestSupport"]),
+        // Test targets are added by the parts that own them (see Tests/).
     ]
 )
