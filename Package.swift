@@ -27,8 +27,7 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"])]),
 
         // The training core: tensors, layers, models, loss, optimizers, schedules, RNG.
-        .target(name: "BasinCore", dependencies: ["CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "BasinCore", dependencies: ["CBLAS"]),
         // Data sets: IDX (Fashion-MNIST), class subsets, normalization, augmentation, batching.
         .target(name: "BasinData", dependencies: ["BasinCore", "CZlib"]),
         // Checkpoint I/O: HDF5 checkpoints, validation, atomic writes.
@@ -45,6 +44,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Test targets are added by the parts that own them (see Tests/).
+        // Test support: tolerance helpers, finite differences, small synthetic data.
+        .target(name: "TestSupport", dependencies: ["BasinCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,0 +1,30 @@
+/// ReLU: y = max(x, 0). Any shape. The cache is the output: its sign is the mask.
+public final class ReLU: Layer {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+
+    public struct Cache { let output: Tensor }
+
+    public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache) {
+        var y = x
+        y.storage.withUnsafeMutableBufferPointer { p in
+            parallelChunks(p.count, minPerWorker: 1 << 16) { _, r in
+                for i in r where !(p[i] > 0) { p[i] = 0 }
+            }
+        }
+        return (y, Cache(output: y))
+    }
+
+    public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
+        guard needInputGradient else { return nil }
+        var dx = dy
+        dx.storage.withUnsafeMutableBufferPointer { d in
+            cache.output.storage.withUnsafeBufferPointer { y in
+                parallelChunks(d.count, minPerWorker: 1 << 16) { _, r in
+                    for i in r where !(y[i] > 0) { d[i] = 0 }
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,119 @@
+/// Train or eval, passed explicitly to every forward pass.
+public enum Mode: Sendable {
+    /// Batch statistics in BatchNorm, running statistics updated.
+    case train
+    /// Running statistics in BatchNorm, nothing updated.
+    case eval
+}
+
+/// How BatchNorm folds batch statistics into its running statistics in train mode.
+public enum StatisticsUpdate: Sendable, Equatable {
+    /// running = (1 - momentum) * running + momentum * batch (PyTorch's default, momentum 0.1).
+    case exponential(momentum: Float)
+    /// Cumulative average over the batches seen since the last reset
+    /// (PyTorch with momentum=None, as torch.optim.swa_utils.update_bn uses it).
+    case cumulative
+}
+
+public struct ForwardContext: Sendable {
+    public var mode: Mode
+    public var statistics: StatisticsUpdate
+    /// Whether containers keep the caches a backward pass needs (by default only in train
+    /// mode: inference drops them as it goes).
+    public var keepsCaches: Bool
+
+    public init(mode: Mode, statistics: StatisticsUpdate = .exponential(momentum: 0.1), keepsCaches: Bool? = nil) {
+        self.mode = mode
+        self.statistics = statistics
+        self.keepsCaches = keepsCaches ?? (mode == .train)
+    }
+
+    public static let train = ForwardContext(mode: .train)
+    public static let eval = ForwardContext(mode: .eval)
+}
+
+/// A layer: a forward pass that returns its output and the cache its backward pass needs,
+/// and a backward pass that takes that cache, accumulates parameter gradients into
+/// `Parameter.grad` and returns the gradient with respect to the input (when asked for).
+public protocol Layer: AnyObject {
+    associatedtype Cache
+
+    /// The path prefix of this layer's parameters and buffers (its PyTorch module name).
+    var name: String { get }
+    var parameters: [Parameter] { get }
+    var buffers: [Buffer] { get }
+
+    func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache)
+    func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor?
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var buffers: [Buffer] { [] }
+
+    /// Type-erased backward for containers holding heterogeneous layers.
+    func backwardErased(_ dy: Tensor, _ cache: Any, needInputGradient: Bool) -> Tensor? {
+        guard let typed = cache as? Cache else {
+            preconditionFailure("cache of \(type(of: cache)) passed to \(type(of: self))")
+        }
+        return backward(dy, typed, needInputGradient: needInputGradient)
+    }
+
+    func forwardErased(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Any) {
+        let (y, cache) = try forward(x, context)
+        return (y, cache)
+    }
+}
+
+/// Layers applied in order. Unless the context keeps caches, they are dropped as soon as made.
+public final class Sequential: Layer {
+    public let name: String
+    public private(set) var layers: [any Layer]
+
+    public init(_ name: String, _ layers: [any Layer]) {
+        self.name = name
+        self.layers = layers
+    }
+
+    public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+    public var buffers: [Buffer] { layers.flatMap { $0.buffers } }
+
+    public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, [Any]) {
+        var h = x
+        var caches: [Any] = []
+        if context.keepsCaches { caches.reserveCapacity(layers.count) }
+        for layer in layers {
+            let (y, cache) = try layer.forwardErased(h, context)
+            if context.keepsCaches { caches.append(cache) }
+            h = y
+        }
+        return (h, caches)
+    }
+
+    public func backward(_ dy: Tensor, _ cache: [Any], needInputGradient: Bool) -> Tensor? {
+        precondition(cache.count == layers.count, "Sequential '\(name)': backward needs a forward pass that kept its caches")
+        var g = dy
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let needInput = i > 0 || needInputGradient
+            guard let gi = layers[i].backwardErased(g, cache[i], needInputGradient: needInput) else {
+                return nil
+            }
+            g = gi
+        }
+        return g
+    }
+
+    /// Replaces the layer at `index` (used to put a fresh classifier head on a network).
+    public func replace(at index: Int, with layer: any Layer) {
+        layers[index] = layer
+    }
+}
+
+/// Checks a tensor's shape at a layer boundary; nil entries match any size.
+@inline(__always)
+func expectShape(_ x: Tensor, _ pattern: [Int?], layer: String, describe: @autoclosure () -> String) throws {
+    guard x.shape.count == pattern.count,
+          zip(x.shape, pattern).allSatisfy({ $0.1 == nil || $0.0 == $0.1! }) else {
+        throw ShapeMismatch(layer: layer, expected: describe(), actual: x.shape)
+    }
+}
