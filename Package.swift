@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "BasinCore", dependencies: ["CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // Data sets: IDX (Fashion-MNIST), class subsets, normalization, augmentation, batching.
-        .target(name: "BasinData", dependencies: ["BasinCore", "CZlib"]),
+        .target(name: "BasinData", dependencies: ["BasinCore", "CZlib", "CHDF5"]),
         // Checkpoint I/O: HDF5 checkpoints, validation, atomic writes.
         .target(name: "BasinCheckpoint", dependencies: ["BasinCore", "CHDF5"]),
         // Training recipes: training loops, pre-training, fine-tuning, ensembles.
@@ -46,5 +46,6 @@ let package = Package(
         ]),
 
         // Test targets are added by the parts that own them (see Tests/).
+        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
     ]
 )
