@@ -26,7 +26,10 @@ public struct Augmentation: Equatable, Sendable {
     /// Per-channel padding value.
     public let fill: [Float]
 
+    /// The settings are the recipe's constants; out-of-range values are programming errors.
     public init(padding: Int = 2, flipProbability: Float = 0.5, fill: [Float]) {
+        precondition(padding >= 0, "augmentation padding must be non-negative")
+        precondition((0...1).contains(flipProbability), "flip probability must lie in [0, 1]")
         self.padding = padding
         self.flipProbability = flipProbability
         self.fill = fill

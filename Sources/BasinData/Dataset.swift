@@ -55,8 +55,10 @@ public struct Dataset: Equatable, Sendable {
     }
 
     /// The images and labels at `indices`, in that order.
+    /// Indices come from a sampler over this data set, so one outside 0..<count is a bug.
     public func batch(indices: [Int]) -> (images: Tensor, labels: [Int]) {
-        (images.gather(rows: indices), indices.map { labels[$0] })
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < count }, "batch index outside 0..<\(count)")
+        return (images.gather(rows: indices), indices.map { labels[$0] })
     }
 
     /// Copies the images at `indices` into `output` (whose leading dimension must be at least

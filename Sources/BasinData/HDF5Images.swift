@@ -115,7 +115,7 @@ public enum HDF5Images {
         let memoryType = H5Tcopy(basin_H5T_C_S1())
         defer { H5Tclose(memoryType) }
         if H5Tis_variable_str(fileType) > 0 {
-            H5Tset_size(memoryType, size_t.max)  // H5T_VARIABLE
+            H5Tset_size(memoryType, -1)  // H5T_VARIABLE, (size_t)-1; size_t imports as Int
             var pointer: UnsafeMutablePointer<CChar>? = nil
             guard H5Aread(attribute, memoryType, &pointer) >= 0, let text = pointer else {
                 throw DataError.hdf5(path: path, detail: "cannot read attribute '\(name)' of '\(dataset)'")
