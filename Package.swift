@@ -29,7 +29,7 @@ let package = Package(
         // The training core: tensors, layers, models, loss, optimizers, schedules, RNG.
         .target(name: "BasinCore", dependencies: ["CBLAS"]),
         // Data sets: IDX (Fashion-MNIST), class subsets, normalization, augmentation, batching.
-        .target(name: "BasinData", dependencies: ["BasinCore", "CZlib"]),
+        .target(name: "BasinData", dependencies: ["BasinCore", "CZlib", "CHDF5"]),
         // Checkpoint I/O: HDF5 checkpoints, validation, atomic writes.
         .target(name: "BasinCheckpoint", dependencies: ["BasinCore", "CHDF5"]),
         // Training recipes: training loops, pre-training, fine-tuning, ensembles.
@@ -48,5 +48,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["BasinCore"], path: "Tests/TestSupport"),
         .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
     ]
 )
