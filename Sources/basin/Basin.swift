@@ -1,5 +1,6 @@
 // The `basin` command-line tool: one root command with a subcommand per job. It connects
-// the libraries; it owns no numerics of its own.
+// the libraries; it owns no numerics of its own. Results go to stdout and files, progress
+// to stderr; bad input ends with a one-line error and a non-zero exit.
 import ArgumentParser
 
 @main
@@ -7,5 +8,8 @@ struct Basin: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "basin",
         abstract: "Train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.",
-        subcommands: [])
+        version: basinVersion,
+        subcommands: [Train.self, Bench.self])
 }
+
+let basinVersion = "0.1.0"
