@@ -38,7 +38,9 @@ let package = Package(
         // Analysis: interpolation, planes, diversity, ensemble metrics, soups.
         .target(name: "BasinAnalysis", dependencies: ["BasinCore", "BasinData", "BasinCheckpoint"]),
         // Plotting: PNG figures from arrays (cairo + libpng); knows nothing of training.
-        .target(name: "BasinPlot", dependencies: ["CPNG", "CCairo"]),
+        .target(name: "BasinPlot", dependencies: ["CPNGShim", "CCairo"]),
+        // libpng behind setjmp: PNG errors come back as return codes, never longjmp through Swift.
+        .target(name: "CPNGShim", dependencies: ["CPNG"]),
         // The command-line tool.
         .executableTarget(name: "basin", dependencies: [
             "BasinCore", "BasinData", "BasinCheckpoint", "BasinRecipes", "BasinAnalysis", "BasinPlot",
@@ -46,5 +48,6 @@ let package = Package(
         ]),
 
         // Test targets are added by the parts that own them (see Tests/).
+        .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
     ]
 )
