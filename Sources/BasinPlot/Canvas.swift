@@ -198,6 +198,20 @@ final class Canvas {
         cairo_set_dash(context, nil, 0, 0)
     }
 
+    func fillEvenOdd(outer rect: PixelRect, inner polygon: [PixelPoint], _ color: Color) {
+        cairo_save(context)
+        cairo_set_fill_rule(context, CAIRO_FILL_RULE_EVEN_ODD)
+        cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
+        if let first = polygon.first {
+            cairo_move_to(context, first.x, first.y)
+            for point in polygon.dropFirst() { cairo_line_to(context, point.x, point.y) }
+            cairo_close_path(context)
+        }
+        setColor(color)
+        cairo_fill(context)
+        cairo_restore(context)
+    }
+
     func withClip(_ rect: PixelRect, _ body: () -> Void) {
         cairo_save(context)
         cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
@@ -348,5 +362,13 @@ final class Canvas {
 
     func write(to path: String, metadata: PNGMetadata) throws {
         try PNGWriter.write(path: path, width: width, height: height, rgba: try rgbaPixels(), metadata: metadata)
+    }
+}
+
+extension Canvas {
+    /// Paints `rect` except the inside of `polygon` (even-odd rule), trimming a raster to a shape
+    /// with an antialiased edge.
+    func fillOutside(_ polygon: [PixelPoint], within rect: PixelRect, _ color: Color) {
+        fillEvenOdd(outer: rect, inner: polygon, color)
     }
 }

@@ -79,6 +79,13 @@ enum ContourPainter {
     /// their labels), so labels do not pile up.
     static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, inside rect: PixelRect,
                      avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+        let clearance = { (p: PixelPoint) in min(p.x - rect.minX, rect.maxX - p.x, p.y - rect.minY, rect.maxY - p.y) }
+        draw(mesh: mesh, levels: levels, labeled: labeled, clearance: clearance, avoiding: obstacles, canvas: canvas)
+    }
+
+    /// `clearance` gives a point's distance to the edge of the drawing area (box or triangle).
+    static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, clearance: (PixelPoint) -> Double,
+                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
         guard !levels.isEmpty else { return }
         let color = Color(red: 0.1, green: 0.1, blue: 0.1, alpha: 0.75)
         let step = levels.count > 1 ? zip(levels.dropFirst(), levels).map { $0 - $1 }.min() ?? 1 : abs(levels[0])
@@ -94,8 +101,7 @@ enum ContourPainter {
             var best: (score: Double, point: PixelPoint)?
             for (p, q) in pieces {
                 let mid = PixelPoint(x: (p.x + q.x) / 2, y: (p.y + q.y) / 2)
-                let edge = min(mid.x - rect.minX - textWidth / 2, rect.maxX - mid.x - textWidth / 2,
-                               mid.y - rect.minY, rect.maxY - mid.y)
+                let edge = clearance(mid) - textWidth / 2
                 let crowd = placed.map { hypot($0.x - mid.x, $0.y - mid.y) }.min() ?? .infinity
                 // Obstacles are points, the label is a box: keep its half width clear of them too.
                 let blocked = obstacles.map { hypot($0.x - mid.x, ($0.y - mid.y) * 2) - textWidth / 2 }.min() ?? .infinity
