@@ -71,10 +71,16 @@ int basin_png_write(const char *path, int width, int height, int channels,
         texts = calloc((size_t)text_count, sizeof(png_text));
         if (texts == NULL) png_error(png, "cannot allocate text chunks");
         for (int i = 0; i < text_count; i++) {
-            texts[i].compression = PNG_TEXT_COMPRESSION_NONE;
+            // tEXt is Latin-1; UTF-8 values (e.g. a command line with "θ") go into iTXt, which is UTF-8.
+            int is_ascii = 1;
+            for (const unsigned char *c = (const unsigned char *)text_values[i]; *c != 0; c++) {
+                if (*c >= 0x80) { is_ascii = 0; break; }
+            }
+            texts[i].compression = is_ascii ? PNG_TEXT_COMPRESSION_NONE : PNG_ITXT_COMPRESSION_NONE;
             texts[i].key = (png_charp)text_keys[i];
             texts[i].text = (png_charp)text_values[i];
-            texts[i].text_length = strlen(text_values[i]);
+            texts[i].text_length = is_ascii ? strlen(text_values[i]) : 0;
+            texts[i].itxt_length = is_ascii ? 0 : strlen(text_values[i]);
         }
         png_set_text(png, info, texts, text_count);
     }

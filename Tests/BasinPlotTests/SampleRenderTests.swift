@@ -42,6 +42,17 @@ final class SampleRenderTests: XCTestCase {
         try check(figure, size: figure.size, name: "plane-heatmap.png")
     }
 
+    func testNonASCIIMetadataRoundTrips() throws {
+        let folder = try Samples.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let metadata = PNGMetadata(software: "basin 0.1", command: "basin plot --label 'θ₁ ↔ θ₂'", sources: ["données/plane.h5"])
+        try Samples.simplex(resolution: 4).render(to: folder + "/s.png", metadata: metadata)
+        let image = try PNGImage.read(path: folder + "/s.png")
+        XCTAssertEqual(image.text(forKey: "Command"), "basin plot --label 'θ₁ ↔ θ₂'")
+        XCTAssertEqual(image.text(forKey: "Source"), "données/plane.h5")
+        XCTAssertEqual(image.text(forKey: "Software"), "basin 0.1")
+    }
+
     func testLogScalePlaneWithMissingValues() throws {
         var figure = Samples.landscape()
         figure.logScale = true
