@@ -37,7 +37,9 @@ let package = Package(
         // Analysis: interpolation, planes, diversity, ensemble metrics, soups.
         .target(name: "BasinAnalysis", dependencies: ["BasinCore", "BasinData", "BasinCheckpoint"]),
         // Plotting: PNG figures from arrays (cairo + libpng); knows nothing of training.
-        .target(name: "BasinPlot", dependencies: ["CPNG", "CCairo"]),
+        .target(name: "BasinPlot", dependencies: ["CPNGShim", "CCairo"]),
+        // libpng behind setjmp: PNG errors come back as return codes, never longjmp through Swift.
+        .target(name: "CPNGShim", dependencies: ["CPNG"]),
         // The command-line tool.
         .executableTarget(name: "basin", dependencies: [
             "BasinCore", "BasinData", "BasinCheckpoint", "BasinRecipes", "BasinAnalysis", "BasinPlot",
@@ -49,5 +51,6 @@ let package = Package(
         .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
+        .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
     ]
 )

@@ -1,0 +1,121 @@
+import Foundation
+
+/// Contour levels for a figure: none, explicit values, or about `count` nice values inside the data range.
+public enum ContourLevels: Equatable, Sendable {
+    case none
+    case automatic(count: Int)
+    case explicit([Double])
+
+    func resolve(scale: ColorScale) -> [Double] {
+        switch self {
+        case .none: return []
+        case .explicit(let levels): return levels.filter { $0.isFinite }.sorted()
+        case .automatic(let count):
+            guard count > 0 else { return [] }
+            if scale.logarithmic {
+                return TickMaker.logarithmic(low: scale.low, high: scale.high).values
+                    .filter { $0 > scale.low && $0 < scale.high }
+            }
+            return TickMaker.contourLevels(low: scale.low, high: scale.high, target: count)
+        }
+    }
+}
+
+/// Values on a triangulated set of points. One mechanism serves rectangular grids (each cell
+/// split in two) and the barycentric grid of the simplex.
+struct TriangleMesh {
+    var points: [PixelPoint]
+    var values: [Double]
+    var triangles: [(Int, Int, Int)]
+
+    /// Marching triangles: the pieces of the level line, one segment per crossed triangle.
+    /// Triangles touching a missing value are skipped, leaving gaps rather than invented lines.
+    func segments(at level: Double) -> [(PixelPoint, PixelPoint)] {
+        var result: [(PixelPoint, PixelPoint)] = []
+        for (a, b, c) in triangles {
+            let corners = [a, b, c]
+            let v = corners.map { values[$0] }
+            guard v.allSatisfy({ $0.isFinite }) else { continue }
+            let above = v.map { $0 >= level }
+            let aboveCount = above.filter { $0 }.count
+            guard aboveCount == 1 || aboveCount == 2 else { continue }
+            // The vertex alone on its side of the level; the line crosses its two edges.
+            let lone = aboveCount == 1 ? above.firstIndex(of: true)! : above.firstIndex(of: false)!
+            let others = [0, 1, 2].filter { $0 != lone }
+            func crossing(_ i: Int, _ j: Int) -> PixelPoint {
+                let t = (level - v[i]) / (v[j] - v[i])
+                let p = points[corners[i]], q = points[corners[j]]
+                return PixelPoint(x: p.x + t * (q.x - p.x), y: p.y + t * (q.y - p.y))
+            }
+            result.append((crossing(lone, others[0]), crossing(lone, others[1])))
+        }
+        return result
+    }
+
+    static func grid(columns: Int, rows: Int, point: (Int, Int) -> PixelPoint, value: (Int, Int) -> Double) -> TriangleMesh {
+        var points: [PixelPoint] = []
+        var values: [Double] = []
+        for row in 0..<rows {
+            for column in 0..<columns {
+                points.append(point(column, row))
+                values.append(value(column, row))
+            }
+        }
+        var triangles: [(Int, Int, Int)] = []
+        for row in 0..<(rows - 1) {
+            for column in 0..<(columns - 1) {
+                let a = row * columns + column, b = a + 1, c = a + columns, d = c + 1
+                triangles.append((a, b, d))
+                triangles.append((a, d, c))
+            }
+        }
+        return TriangleMesh(points: points, values: values, triangles: triangles)
+    }
+}
+
+enum ContourPainter {
+    /// Draws every level as thin dark lines and, if asked, one label per level at the piece
+    /// farthest from the box edges, from labels already placed and from `obstacles` (markers and
+    /// their labels), so labels do not pile up.
+    static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, inside rect: PixelRect,
+                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+        let clearance = { (p: PixelPoint) in min(p.x - rect.minX, rect.maxX - p.x, p.y - rect.minY, rect.maxY - p.y) }
+        draw(mesh: mesh, levels: levels, labeled: labeled, clearance: clearance, avoiding: obstacles, canvas: canvas)
+    }
+
+    /// `clearance` gives a point's distance to the edge of the drawing area (box or triangle).
+    static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, clearance: (PixelPoint) -> Double,
+                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+        guard !levels.isEmpty else { return }
+        let color = Color(red: 0.1, green: 0.1, blue: 0.1, alpha: 0.75)
+        let step = levels.count > 1 ? zip(levels.dropFirst(), levels).map { $0 - $1 }.min() ?? 1 : abs(levels[0])
+        var placed: [PixelPoint] = []
+        var labels: [(String, PixelPoint)] = []
+        for level in levels {
+            let pieces = mesh.segments(at: level)
+            guard !pieces.isEmpty else { continue }
+            canvas.segments(pieces, color, width: canvas.pt(Theme.contourLineWidth))
+            guard labeled else { continue }
+            let text = TickMaker.format(level, step: step > 0 ? step : abs(level))
+            let textWidth = canvas.measure(text, size: canvas.pt(Theme.tickLabelSize - 1)).width
+            var best: (score: Double, point: PixelPoint)?
+            for (p, q) in pieces {
+                let mid = PixelPoint(x: (p.x + q.x) / 2, y: (p.y + q.y) / 2)
+                let edge = clearance(mid) - textWidth / 2
+                let crowd = placed.map { hypot($0.x - mid.x, $0.y - mid.y) }.min() ?? .infinity
+                // Obstacles are points, the label is a box: keep its half width clear of them too.
+                let blocked = obstacles.map { hypot($0.x - mid.x, ($0.y - mid.y) * 2) - textWidth / 2 }.min() ?? .infinity
+                let score = min(edge, crowd / 2, blocked)
+                if best == nil || score > best!.score { best = (score, mid) }
+            }
+            if let best, best.score > canvas.pt(3) {
+                placed.append(best.point)
+                labels.append((text, best.point))
+            }
+        }
+        for (text, point) in labels {
+            canvas.text(text, at: point, size: canvas.pt(Theme.tickLabelSize - 1), color: .black,
+                        horizontal: .center, vertical: .center, halo: Color.white.withAlpha(0.85))
+        }
+    }
+}
