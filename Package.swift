@@ -46,5 +46,6 @@ let package = Package(
         ]),
 
         // Test targets are added by the parts that own them (see Tests/).
+        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint"]),
     ]
 )
