@@ -173,6 +173,8 @@ public enum CheckpointProblem: Equatable, Sendable, CustomStringConvertible {
     case notRegularFile
     case fileEmpty
     case notHDF5
+    /// The file's SHA-256 seal does not match its bytes (corrupted, truncated or edited).
+    case corrupted(detail: String)
     /// HDF5 could not open or read an object (corruption, truncation); `path` "" is the file.
     case unreadable(path: String, detail: String)
     case missingAttribute(name: String)
@@ -192,6 +194,7 @@ public enum CheckpointProblem: Equatable, Sendable, CustomStringConvertible {
         case .notRegularFile: return "not a regular file"
         case .fileEmpty: return "file is empty (0 bytes)"
         case .notHDF5: return "not an HDF5 file (no HDF5 signature)"
+        case .corrupted(let detail): return "corrupted: \(detail)"
         case .unreadable(let path, let detail):
             return path.isEmpty ? "cannot open as HDF5: \(detail)" : "\(path) unreadable: \(detail)"
         case .missingAttribute(let name): return "attribute \(name) missing"
@@ -378,6 +381,10 @@ let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
 func hasHDF5Signature(path: String, size: Int) -> Bool {
     guard let handle = FileHandle(forReadingAtPath: path) else { return false }
     defer { try? handle.close() }
+    // A sealed file starts with its seal; opening it reports a damaged one precisely.
+    if let start = try? handle.read(upToCount: FileSeal.magic.utf8.count), [UInt8](start) == Array(FileSeal.magic.utf8) {
+        return true
+    }
     var offset = 0
     while offset + 8 <= size {
         do {
@@ -415,6 +422,9 @@ struct CheckpointReader {
             root = try HDF5File.open(path: path).root
         } catch let error as HDF5Error {
             problems.append(.unreadable(path: "", detail: error.detail))
+            return nil
+        } catch let error as IntegrityError {
+            problems.append(.corrupted(detail: error.detail))
             return nil
         } catch {
             problems.append(.unreadable(path: "", detail: "\(error)"))

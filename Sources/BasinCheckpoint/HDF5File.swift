@@ -149,7 +149,8 @@ public final class HDF5File {
     /// Creates (or truncates) a file. Groups track link creation order so readers list
     /// datasets in the order they were written; metadata is checksummed (1.8+ format) and
     /// datasets carry Fletcher-32 checksums, so corruption is detected rather than loaded.
-    public static func create(path: String) throws -> HDF5File {
+    /// `sealed` reserves the user block for the SHA-256 seal that `seal()` writes after closing.
+    public static func create(path: String, sealed: Bool = false) throws -> HDF5File {
         hdf5Prepare()
         let fail = { (op: String) in HDF5Error.capture(file: path, object: "/", operation: op) }
         let fapl = try fileAccessList(path: path)
@@ -158,14 +159,18 @@ public final class HDF5File {
         guard fcpl >= 0 else { throw fail("create file property list") }
         defer { H5Pclose(fcpl) }
         guard configureGroupCreation(fcpl) else { throw fail("configure root group") }
+        if sealed, H5Pset_userblock(fcpl, hsize_t(FileSeal.blockSize)) < 0 { throw fail("reserve seal block") }
         let id = H5Fcreate(path, basin_H5F_ACC_TRUNC(), fcpl, fapl)
         guard id >= 0 else { throw fail("create file") }
         return HDF5File(path: path, id: id, isWritable: true, byteLimit: Int.max)
     }
 
-    /// Opens an existing file read-only.
+    /// Opens an existing file read-only. A sealed file is verified first and throws
+    /// `IntegrityError` if any byte changed since it was written; unsealed files (e.g. written
+    /// by h5py) rely on HDF5's own checks.
     public static func open(path: String) throws -> HDF5File {
         hdf5Prepare()
+        _ = try FileSeal.verify(path: path)
         let fapl = try fileAccessList(path: path)
         defer { H5Pclose(fapl) }
         var info = stat()
@@ -224,13 +229,15 @@ public final class HDF5File {
     }
 
     /// Writes an HDF5 file atomically: `produce` fills a temporary file in the same folder,
-    /// which is flushed, closed, fsynced and renamed over `path`; the folder is fsynced.
-    public static func writeAtomically(path: String, _ produce: (HDF5Group) throws -> Void) throws {
+    /// which is flushed, closed, sealed (SHA-256 in the user block), fsynced and renamed over
+    /// `path`; the folder is fsynced.
+    public static func writeAtomically(path: String, sealed: Bool = true, _ produce: (HDF5Group) throws -> Void) throws {
         try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(path: temporary)
+            let file = try HDF5File.create(path: temporary, sealed: sealed)
             try produce(try file.root)
             try file.flush()
             try file.close()
+            if sealed { try FileSeal.seal(path: temporary) }
         }
     }
 }
