@@ -61,4 +61,36 @@ final class ExternalReaderTests: XCTestCase {
             .split(whereSeparator: { ", \n}".contains($0) }).compactMap { Float(String($0)) }
         XCTAssertEqual(numbers, written)
     }
+
+    /// h5py, the reader the FORMAT.md snippet uses. Optional: set BASIN_H5PY_PYTHON to a
+    /// python with h5py and numpy (nothing is installed by the test).
+    func testH5pyReadsDocumentedTypes() throws {
+        guard let python = ProcessInfo.processInfo.environment["BASIN_H5PY_PYTHON"] else {
+            throw XCTSkip("set BASIN_H5PY_PYTHON to a python with h5py to run")
+        }
+        let folder = try makeTemporaryFolder(self)
+        let path = folder + "/cnn.h5"
+        let checkpoint = makeCheckpoint(ReferenceSpecs.cnn(), withResumeState: true, predictions: true)
+        try checkpoint.write(to: path)
+        let script = """
+        import sys, h5py, numpy as np
+        with h5py.File(sys.argv[1], "r") as f:
+            a = f.attrs
+            assert isinstance(a["format"], str) and a["format"] == "basin-checkpoint", repr(a["format"])
+            assert a["format_version"] == 1 and a["format_version"].dtype == np.int64
+            assert isinstance(a["config"], str) and "ünïcode ✓" in a["config"], repr(a["config"])
+            assert a["metric_test_acc"].dtype == np.float64
+            n = f["buffers/features.1.num_batches_tracked"][()]
+            assert n.shape == () and n.dtype == np.int64 and n == 1234, (n, n.dtype)
+            w = f["params/features.0.weight"][()]
+            assert w.shape == (32, 1, 3, 3) and w.dtype == np.float32
+            print(repr(f["params/head.bias"][()].tolist()))
+            print(list(f["params"].keys())[:3], list(f["state"].keys()))
+        """
+        let output = try runTool(python, ["-c", script, path])
+        let bias = checkpoint.params.first { $0.path == "head.bias" }?.tensor.storage ?? []
+        // Python prints float32 values widened to float64 exactly; compare after narrowing.
+        let printed = output.split(separator: "\n").first.map { $0.dropFirst().dropLast() } ?? ""
+        XCTAssertEqual(printed.split(separator: ",").compactMap { Float(String($0).trimmingCharacters(in: .whitespaces)) }, bias, output)
+    }
 }
