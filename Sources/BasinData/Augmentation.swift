@@ -72,9 +72,7 @@ public struct Augmentation: Equatable, Sendable {
             throw DataError.badShape(path: "augmentation", what: "input",
                                      expected: "[N, \(fill.count), H, W]", found: input.shape)
         }
-        guard output.shape == input.shape else {
-            throw DataError.badShape(path: "augmentation", what: "output", expected: "\(input.shape)", found: output.shape)
-        }
+        if output.shape != input.shape { output = Tensor(zeros: input.shape) }
         let (n, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         guard draws.count == n else {
             throw DataError.invalidArgument("augmentation has \(draws.count) draws for \(n) images")

@@ -61,13 +61,16 @@ public struct Dataset: Equatable, Sendable {
         return (images.gather(rows: indices), indices.map { labels[$0] })
     }
 
-    /// Copies the images at `indices` into `output` (whose leading dimension must be at least
-    /// `indices.count`) and returns their labels; lets a training loop reuse one buffer.
+    /// Copies the images at `indices` into `output`, reshaped to [indices.count] + imageShape
+    /// (its storage is reused when the size matches, so a training loop allocates once), and
+    /// returns their labels.
     public func batch(indices: [Int], into output: inout Tensor) throws -> [Int] {
         let rowSize = imageShape.reduce(1, *)
-        guard output.rank == 4, Array(output.shape.dropFirst()) == imageShape, output.shape[0] >= indices.count else {
-            throw DataError.badShape(path: "batch buffer", what: "output",
-                                     expected: "[>=\(indices.count)] + \(imageShape)", found: output.shape)
+        let shape = [indices.count] + imageShape
+        if output.count == indices.count * rowSize {
+            output.shape = shape
+        } else {
+            output = Tensor(zeros: shape)
         }
         if let bad = indices.first(where: { $0 < 0 || $0 >= count }) {
             throw DataError.invalidArgument("batch index \(bad) outside 0..<\(count)")
