@@ -52,6 +52,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
         .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
-        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint"]),
+        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "BasinCore"]),
     ]
 )

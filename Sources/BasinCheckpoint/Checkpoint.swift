@@ -367,8 +367,15 @@ extension CheckpointMetadata {
 /// order (the order they were written).
 public func readCheckpoint(path: String, expecting expectation: CheckpointExpectation? = nil,
                            allowNonFinite: Bool = false) throws -> Checkpoint {
-    var reader = CheckpointReader(path: path, expectation: expectation, allowNonFinite: allowNonFinite)
-    let checkpoint = reader.read()
+    try readCheckpoint(path: path, allowNonFinite: allowNonFinite) { _ in expectation }
+}
+
+/// Reads and validates a checkpoint whose expectation depends on its own metadata (the
+/// architecture named in the file decides which tensors it must hold).
+public func readCheckpoint(path: String, allowNonFinite: Bool = false,
+                           expectation: (CheckpointMetadata) throws -> CheckpointExpectation?) throws -> Checkpoint {
+    var reader = CheckpointReader(path: path, expectation: nil, allowNonFinite: allowNonFinite)
+    let checkpoint = try reader.read(expectationFor: expectation)
     guard reader.problems.isEmpty, let checkpoint else {
         throw CheckpointError.invalid(file: path, problems: reader.problems)
     }
@@ -398,7 +405,7 @@ func hasHDF5Signature(path: String, size: Int) -> Bool {
 
 struct CheckpointReader {
     let path: String
-    let expectation: CheckpointExpectation?
+    var expectation: CheckpointExpectation?
     let allowNonFinite: Bool
     var problems: [CheckpointProblem] = []
 
@@ -408,7 +415,7 @@ struct CheckpointReader {
         self.allowNonFinite = allowNonFinite
     }
 
-    mutating func read() -> Checkpoint? {
+    mutating func read(expectationFor: (CheckpointMetadata) throws -> CheckpointExpectation?) throws -> Checkpoint? {
         var info = stat()
         guard stat(path, &info) == 0 else {
             problems.append(errno == ENOENT ? .fileMissing : .unreadable(path: "", detail: String(cString: strerror(errno))))
@@ -431,6 +438,7 @@ struct CheckpointReader {
             return nil
         }
         let metadata = readMetadata(root)
+        if let metadata { expectation = try expectationFor(metadata) }
         if let expectation, let metadata {
             if let architecture = expectation.architecture, architecture != metadata.architecture {
                 problems.append(.architectureMismatch(expected: architecture, actual: metadata.architecture))

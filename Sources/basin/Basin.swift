@@ -2,6 +2,7 @@
 // the libraries; it owns no numerics of its own. Results go to stdout and files, progress
 // to stderr; bad input ends with a one-line error and a non-zero exit.
 import ArgumentParser
+import BasinCheckpoint
 
 @main
 struct Basin: ParsableCommand {
@@ -12,4 +13,4 @@ struct Basin: ParsableCommand {
         subcommands: [Train.self, Bench.self])
 }
 
-let basinVersion = "0.1.0"
+
