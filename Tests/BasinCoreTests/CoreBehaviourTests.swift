@@ -1,0 +1,149 @@
+import BasinCore
+import TestSupport
+import XCTest
+
+/// Determinism, mode handling, errors and the small pieces of the core.
+final class CoreBehaviourTests: XCTestCase {
+    override func setUp() { Threads.configure(2) }
+
+    /// A few SGD steps of `arch` on fixed random data; returns the final parameters.
+    func shortRun(_ arch: Architecture, threads: Int, seed: UInt64) throws -> [Tensor] {
+        Threads.configure(threads)
+        let model = Model(arch, numClasses: 10, seed: seed)
+        let sgd = SGD(momentum: 0.9, weightDecay: 5e-4, nesterov: true)
+        var rng = RandomGenerator.stream(seed: seed, purpose: "data")
+        for step in 0..<4 {
+            let x = randomTensor([16, 1, 28, 28], seed: seed &+ UInt64(step))
+            let labels = (0..<16).map { _ in rng.nextInt(below: 10) }
+            model.zeroGradients()
+            let (logits, cache) = try model.forward(x, .train)
+            let ce = try CrossEntropy.evaluate(logits: logits, labels: labels)
+            model.backward(ce.gradient, cache)
+            sgd.step(model.parameters, lr: 0.05)
+        }
+        return model.parameters.map(\.value) + model.buffers.map(\.value)
+    }
+
+    func testSameSeedSameThreadCountSameBits() throws {
+        for arch in Architecture.allCases {
+            let a = try shortRun(arch, threads: 2, seed: 11)
+            let b = try shortRun(arch, threads: 2, seed: 11)
+            XCTAssertEqual(a, b, "\(arch): two identical runs differ")
+            let c = try shortRun(arch, threads: 2, seed: 12)
+            XCTAssertNotEqual(a, c, "\(arch): another seed gave the same weights")
+        }
+    }
+
+    func testInferenceNeverChangesRunningStatistics() throws {
+        let model = Model(.resnet20, numClasses: 10, seed: 1)
+        _ = try model.forward(randomTensor([4, 1, 28, 28], seed: 2), .train)
+        let before = model.buffers.map(\.value)
+        _ = try model.predict(randomTensor([4, 1, 28, 28], seed: 3))
+        _ = try model.forward(randomTensor([4, 1, 28, 28], seed: 4), ForwardContext(mode: .eval, keepsCaches: true))
+        XCTAssertEqual(model.buffers.map(\.value), before)
+    }
+
+    func testTrainModeUpdatesRunningStatisticsWithMomentumAndUnbiasedVariance() throws {
+        let bn = BatchNorm2d("bn", channels: 1)
+        let x = Tensor(shape: [2, 1, 1, 2], storage: [1, 2, 3, 6])
+        _ = try bn.forward(x, .train)
+        // mean 3, unbiased variance ((4 + 1 + 0 + 9) / 3); momentum 0.1 from (0, 1).
+        XCTAssertEqual(bn.runningMean.value.storage[0], 0.3, accuracy: 1e-6)
+        XCTAssertEqual(bn.runningVar.value.storage[0], 0.9 + 0.1 * 14 / 3, accuracy: 1e-6)
+        XCTAssertEqual(bn.batchesTracked.value.storage[0], 1)
+    }
+
+    func testShapeMismatchNamesTheLayerAndBothShapes() throws {
+        let model = Model(.cnn, numClasses: 10, seed: 0)
+        XCTAssertThrowsError(try model.predict(Tensor(zeros: [2, 3, 28, 28]))) { error in
+            XCTAssertEqual("\(error)", "shape mismatch at layer 'features.0': expected [N, 1, H, W], got [2, 3, 28, 28]")
+        }
+        let mlp = Model(.mlp, numClasses: 10, seed: 0)
+        XCTAssertThrowsError(try mlp.predict(Tensor(zeros: [2, 1, 20, 20]))) { error in
+            XCTAssertEqual("\(error)", "shape mismatch at layer 'fc1': expected [N, 784], got [2, 400]")
+        }
+        XCTAssertThrowsError(try CrossEntropy.evaluate(logits: Tensor(zeros: [2, 3]), labels: [0, 5])) { error in
+            XCTAssertTrue("\(error)".contains("cross_entropy"), "\(error)")
+        }
+    }
+
+    func testParameterPathsAreThePyTorchStateDictKeys() {
+        let cnn = Model(.cnn, numClasses: 10, seed: 0)
+        XCTAssertEqual(cnn.parameters.map(\.path), [
+            "features.0.weight", "features.1.weight", "features.1.bias", "features.3.weight", "features.4.weight",
+            "features.4.bias", "features.7.weight", "features.8.weight", "features.8.bias", "features.10.weight",
+            "features.11.weight", "features.11.bias", "head.weight", "head.bias"])
+        XCTAssertEqual(cnn.buffers.prefix(3).map(\.path),
+                       ["features.1.running_mean", "features.1.running_var", "features.1.num_batches_tracked"])
+        let resnet = Model(.resnet20, numClasses: 10, seed: 0)
+        XCTAssertEqual(resnet.parameters.count, 65)
+        XCTAssertEqual(resnet.buffers.count, 63)
+        XCTAssertEqual(resnet.parameters.reduce(0) { $0 + $1.value.count }, 272_186)
+        XCTAssertTrue(resnet.parameters.contains { $0.path == "layer2.0.shortcut.0.weight" })
+        XCTAssertFalse(resnet.parameters.contains { $0.path == "layer1.0.shortcut.0.weight" })
+        XCTAssertEqual(Model(.mlp, numClasses: 10, seed: 0).parameters.reduce(0) { $0 + $1.value.count }, 669_706)
+    }
+
+    func testPyTorchDefaultInitializationBounds() {
+        let model = Model(.cnn, numClasses: 10, seed: 5)
+        for p in model.parameters {
+            let values = p.value.storage
+            let layer = p.path.split(separator: ".").dropLast().joined(separator: ".")
+            if ["features.1", "features.4", "features.8", "features.11"].contains(layer) {
+                XCTAssertTrue(values.allSatisfy { $0 == (p.path.hasSuffix("weight") ? 1 : 0) }, "\(p.path): BatchNorm init")
+                continue
+            }
+            let fanIn = p.path.hasPrefix("head") ? 64 : p.value.count / p.value.shape[0]
+            let bound = 1 / Float(fanIn).squareRoot()
+            XCTAssertLessThanOrEqual(values.map(abs).max()!, bound, p.path)
+            // A uniform draw fills most of its range.
+            XCTAssertGreaterThan(values.map(abs).max()!, 0.8 * bound, p.path)
+        }
+    }
+
+    func testReplacingTheHeadKeepsFeaturesAndDrawsFromTheSeed() {
+        let model = Model(.cnn, numClasses: 5, seed: 1)
+        let features = model.features.parameters.map(\.value)
+        model.replaceHead(numClasses: 3, seed: 9)
+        XCTAssertEqual(model.head.weight.value.shape, [3, 64])
+        XCTAssertEqual(model.numClasses, 3)
+        XCTAssertEqual(model.features.parameters.map(\.value), features)
+        let again = Model(.cnn, numClasses: 5, seed: 1)
+        again.replaceHead(numClasses: 3, seed: 9)
+        XCTAssertEqual(again.head.weight.value, model.head.weight.value)
+        again.replaceHead(numClasses: 3, seed: 10)
+        XCTAssertNotEqual(again.head.weight.value, model.head.weight.value)
+    }
+
+    func testScheduleValues() {
+        let cosine = Schedule.cosine(base: 0.1, totalSteps: 110, warmupSteps: 10)
+        XCTAssertEqual(cosine.learningRate(step: 0), 0.01, accuracy: 1e-7)
+        XCTAssertEqual(cosine.learningRate(step: 9), 0.1, accuracy: 1e-7)
+        XCTAssertEqual(cosine.learningRate(step: 10), 0.1, accuracy: 1e-7)
+        XCTAssertEqual(cosine.learningRate(step: 60), 0.05, accuracy: 1e-7)
+        XCTAssertEqual(cosine.learningRate(step: 110), 0, accuracy: 1e-7)
+        let triangle = Schedule.triangular(high: 0.1, low: 0.001, cycleSteps: 10)
+        XCTAssertEqual(triangle.learningRate(step: 0), 0.1, accuracy: 1e-7)
+        XCTAssertEqual(triangle.learningRate(step: 5), 0.001, accuracy: 1e-7)
+        XCTAssertEqual(triangle.learningRate(step: 10), 0.1, accuracy: 1e-7)
+    }
+
+    func testGeneratorStreamsAndPermutations() {
+        var a = RandomGenerator.stream(seed: 1, purpose: "init")
+        var b = RandomGenerator.stream(seed: 1, purpose: "init")
+        var c = RandomGenerator.stream(seed: 1, purpose: "shuffle")
+        let x = (0..<8).map { _ in a.next() }
+        XCTAssertEqual(x, (0..<8).map { _ in b.next() })
+        XCTAssertNotEqual(x, (0..<8).map { _ in c.next() })
+        var p = RandomGenerator(seed: 3)
+        let perm = p.permutation(1000)
+        XCTAssertEqual(perm.sorted(), Array(0..<1000))
+        XCTAssertNotEqual(perm, Array(0..<1000))
+        var u = RandomGenerator(seed: 4)
+        let draws = (0..<10_000).map { _ in u.nextFloat() }
+        XCTAssertTrue(draws.allSatisfy { $0 >= 0 && $0 < 1 })
+        XCTAssertEqual(draws.reduce(0, +) / 10_000, 0.5, accuracy: 0.01)
+        let restored = RandomGenerator(state: u.stateWords)
+        XCTAssertEqual(restored, u)
+    }
+}
