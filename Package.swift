@@ -26,8 +26,10 @@ let package = Package(
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
 
+        // C runtime settings Swift cannot reach (glibc malloc tuning).
+        .target(name: "CRuntime", path: "Sources/CRuntime"),
         // The training core: tensors, layers, models, loss, optimizers, schedules, RNG.
-        .target(name: "BasinCore", dependencies: ["CBLAS"]),
+        .target(name: "BasinCore", dependencies: ["CBLAS", "CRuntime"]),
         // Data sets: IDX (Fashion-MNIST), class subsets, normalization, augmentation, batching.
         .target(name: "BasinData", dependencies: ["BasinCore", "CZlib", "CHDF5"]),
         // Checkpoint I/O: HDF5 checkpoints, validation, atomic writes.

@@ -9,7 +9,8 @@ public final class ReLU: Layer {
         var y = x
         y.storage.withUnsafeMutableBufferPointer { p in
             parallelChunks(p.count, minPerWorker: 1 << 16) { _, r in
-                for i in r where !(p[i] > 0) { p[i] = 0 }
+                // A select, not a branch, so the loop vectorizes; NaN maps to 0.
+                for i in r { p[i] = p[i] > 0 ? p[i] : 0 }
             }
         }
         return (y, Cache(output: y))
@@ -21,7 +22,7 @@ public final class ReLU: Layer {
         dx.storage.withUnsafeMutableBufferPointer { d in
             cache.output.storage.withUnsafeBufferPointer { y in
                 parallelChunks(d.count, minPerWorker: 1 << 16) { _, r in
-                    for i in r where !(y[i] > 0) { d[i] = 0 }
+                    for i in r { d[i] = y[i] > 0 ? d[i] : 0 }
                 }
             }
         }

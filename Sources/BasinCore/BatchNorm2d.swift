@@ -51,8 +51,10 @@ public final class BatchNorm2d: Layer {
         if training && m < 2 {
             throw ShapeMismatch(layer: name, expected: "more than one value per channel in train mode", actual: x.shape)
         }
-        var y = Tensor(zeros: x.shape)
-        var xhat = Tensor(zeros: x.shape)
+        var y = Tensor(uninitialized: x.shape)
+        // The normalized input is only needed by a backward pass.
+        var xhat = context.keepsCaches ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
+        let keepNormalized = context.keepsCaches
         var inverseStd = [Float](repeating: 0, count: channels)
         var batchMean = [Float](repeating: 0, count: channels)
         var batchVar = [Float](repeating: 0, count: channels)
@@ -95,12 +97,17 @@ public final class BatchNorm2d: Layer {
                                         let g = gamma[c], b = beta[c]
                                         for i in 0..<n {
                                             let off = i * stride + c * plane
-                                            let src = xp.baseAddress! + off, h = hp.baseAddress! + off
+                                            let src = xp.baseAddress! + off, h = hp.baseAddress.map { $0 + off }
+
                                             let dst = yp.baseAddress! + off
-                                            for j in 0..<plane {
-                                                let v = (src[j] - mean) * inv
-                                                h[j] = v
-                                                dst[j] = v * g + b
+                                            if keepNormalized {
+                                                for j in 0..<plane {
+                                                    let v = (src[j] - mean) * inv
+                                                    h![j] = v
+                                                    dst[j] = v * g + b
+                                                }
+                                            } else {
+                                                for j in 0..<plane { dst[j] = (src[j] - mean) * inv * g + b }
                                             }
                                         }
                                     }

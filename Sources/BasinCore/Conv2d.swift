@@ -62,7 +62,7 @@ public final class Conv2d: Layer {
     public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache) {
         let g = try geometry(x)
         let n = x.shape[0]
-        var y = Tensor(zeros: [n, outChannels, g.ho, g.wo])
+        var y = Tensor(uninitialized: [n, outChannels, g.ho, g.wo])
         let inSize = g.cin * g.h * g.w, outSize = outChannels * g.pixels
         let workers = workerCount(n)
         var scratch = [Float](repeating: 0, count: g.isIdentityLowering ? 0 : workers * g.patch * g.pixels)

@@ -1,4 +1,5 @@
 import CBLAS
+import CRuntime
 import Dispatch
 
 /// How many threads the core uses. BLAS itself runs single-threaded: the core splits work
@@ -11,6 +12,9 @@ public enum Threads {
     public static func configure(_ n: Int) {
         count = max(1, n)
         openblas_set_num_threads(1)
+        // Activations of a batch are tens of megabytes; by default glibc maps and unmaps
+        // every such block, and the page faults of re-mapping cost as much as the arithmetic.
+        basin_keep_freed_memory()
     }
 }
 

@@ -18,7 +18,7 @@ public final class MaxPool2d: Layer {
         guard ho > 0, wo > 0 else {
             throw ShapeMismatch(layer: name, expected: "H and W at least \(kernel)", actual: x.shape)
         }
-        var y = Tensor(zeros: [n, c, ho, wo])
+        var y = Tensor(uninitialized: [n, c, ho, wo])
         var argmax = [Int32](repeating: 0, count: n * c * ho * wo)
         let k = kernel
         x.storage.withUnsafeBufferPointer { xp in

@@ -19,6 +19,14 @@ public struct Tensor: Equatable, Sendable {
         self.storage = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose every element the caller overwrites before reading (skips zeroing).
+    public init(uninitialized shape: [Int]) {
+        self.shape = shape
+        self.storage = [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { _, count in
+            count = shape.reduce(1, *)
+        }
+    }
+
     public init(filling value: Float, shape: [Int]) {
         self.shape = shape
         self.storage = [Float](repeating: value, count: shape.reduce(1, *))

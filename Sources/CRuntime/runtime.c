@@ -1,0 +1,7 @@
+#include "CRuntime.h"
+#include <malloc.h>
+
+void basin_keep_freed_memory(void) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
