@@ -71,18 +71,24 @@ public final class BatchNorm2d: Layer {
                                     for c in range {
                                         let mean: Float, variance: Float
                                         if training {
-                                            // Two passes in double: exact enough that the order of
-                                            // summation never shows in float32 results.
+                                            // Two passes; each image's plane is summed in float (a loop
+                                            // that vectorizes), the planes in double, always in the
+                                            // same order.
                                             var s = 0.0
                                             for i in 0..<n {
                                                 let p = xp.baseAddress! + i * stride + c * plane
-                                                for j in 0..<plane { s += Double(p[j]) }
+                                                var part: Float = 0
+                                                for j in 0..<plane { part += p[j] }
+                                                s += Double(part)
                                             }
                                             let mu = s / Double(m)
+                                            let muF = Float(mu)
                                             var ss = 0.0
                                             for i in 0..<n {
                                                 let p = xp.baseAddress! + i * stride + c * plane
-                                                for j in 0..<plane { let d = Double(p[j]) - mu; ss += d * d }
+                                                var part: Float = 0
+                                                for j in 0..<plane { let d = p[j] - muF; part += d * d }
+                                                ss += Double(part)
                                             }
                                             mean = Float(mu)
                                             variance = Float(ss / Double(m))
@@ -139,6 +145,8 @@ public final class BatchNorm2d: Layer {
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
         let n = dy.shape[0], plane = dy.shape[2] * dy.shape[3]
         let m = Float(n * plane), stride = channels * plane
+        precondition(cache.normalized.count == dy.count,
+                     "\(name): backward needs a forward run with keepsCaches (got \(cache.normalized.count) cached values for \(dy.count))")
         var dx = needInputGradient ? Tensor(zeros: dy.shape) : Tensor(zeros: [0])
         var dGamma = [Float](repeating: 0, count: channels)
         var dBeta = [Float](repeating: 0, count: channels)
@@ -154,10 +162,13 @@ public final class BatchNorm2d: Layer {
                                     for i in 0..<n {
                                         let off = i * stride + c * plane
                                         let d = dyp.baseAddress! + off, h = hp.baseAddress! + off
+                                        var partDy: Float = 0, partDyH: Float = 0
                                         for j in 0..<plane {
-                                            sumDy += Double(d[j])
-                                            sumDyH += Double(d[j] * h[j])
+                                            partDy += d[j]
+                                            partDyH += d[j] * h[j]
                                         }
+                                        sumDy += Double(partDy)
+                                        sumDyH += Double(partDyH)
                                     }
                                     dgp[c] = Float(sumDyH)
                                     dbp[c] = Float(sumDy)

@@ -27,6 +27,26 @@ public final class MaxPool2d: Layer {
                     parallelChunks(n * c) { _, planes in
                         for pl in planes {
                             let src = pl * h * w
+                            if k == 2 {
+                                // The common window, unrolled; ties keep the first, NaN wins.
+                                for oh in 0..<ho {
+                                    for ow in 0..<wo {
+                                        let i0 = src + 2 * oh * w + 2 * ow
+                                        var best = xp[i0], bestIndex = i0
+                                        @inline(__always) func consider(_ i: Int) {
+                                            let v = xp[i]
+                                            if v > best || (v.isNaN && !best.isNaN) { best = v; bestIndex = i }
+                                        }
+                                        consider(i0 + 1)
+                                        consider(i0 + w)
+                                        consider(i0 + w + 1)
+                                        let o = (pl * ho + oh) * wo + ow
+                                        yp[o] = best
+                                        ap[o] = Int32(bestIndex)
+                                    }
+                                }
+                                continue
+                            }
                             for oh in 0..<ho {
                                 for ow in 0..<wo {
                                     var best = -Float.infinity, bestIndex = src + oh * k * w + ow * k

@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @Argument(help: "Model for W1 and W2: mlp, cnn or resnet20.") var model: Architecture?
     @Option(help: "W1: train on the first N images of the shuffled order (default: all).") var images: Int?
     @Option(help: "W2 and W5: timed repetitions after one warm-up.") var reps: Int = 3
+    @Option(help: "W1 and W2: seed of the initialization and the data order.") var seed: UInt64 = 0
 
     func validate() throws {
         guard ["W1", "W2", "W5"].contains(workload) else {
@@ -56,12 +57,12 @@ struct Bench: ParsableCommand {
         var train = try data.load(.train)
         let test = try data.load(.test)
         if let images, images < train.count {
-            let sampler = try BatchSampler(count: train.count, batchSize: 128, seed: 0)
+            let sampler = try BatchSampler(count: train.count, batchSize: 128, seed: seed)
             train = try train.subset(indices: Array(sampler.permutation(epoch: 0).prefix(images)))
         }
         let config = TrainingConfig(architecture: arch, epochs: 1, batchSize: 128, learningRate: 0.05, schedule: "constant",
-                                    seed: 0)
-        let model = Model(arch, numClasses: 10, seed: 0)
+                                    seed: seed)
+        let model = Model(arch, numClasses: 10, seed: seed)
         let sgd = SGD(momentum: 0.9, weightDecay: 5e-4)
         var progress = ProgressReporter(label: "W1 \(arch)")
         let start = Date()
@@ -71,13 +72,14 @@ struct Bench: ParsableCommand {
                                   progress: &progress, runStart: start, totalSteps: steps)
         let dt = Date().timeIntervalSince(start)
         let eval = try Training.evaluate(model, on: test)
-        print(String(format: "W1 %@ train_images_per_s=%.1f test_acc=%.4f epoch_s=%.2f images=%d test_loss=%.4f threads=%d",
-                     arch.rawValue, Double(train.count) / dt, eval.accuracy, dt, train.count, eval.loss, compute.threads))
+        print(String(format: "W1 %@ train_images_per_s=%.1f test_acc=%.4f epoch_s=%.2f images=%d test_loss=%.4f threads=%d seed=%d",
+                     arch.rawValue, Double(train.count) / dt, eval.accuracy, dt, train.count, eval.loss, compute.threads,
+                     seed))
     }
 
     func evalBenchmark(_ arch: Architecture) throws {
         let test = try data.load(.test)
-        let model = Model(arch, numClasses: 10, seed: 0)
+        let model = Model(arch, numClasses: 10, seed: seed)
         _ = try Training.evaluate(model, on: test)
         var times: [Double] = []
         var last = Evaluation(loss: 0, accuracy: 0, count: 0)

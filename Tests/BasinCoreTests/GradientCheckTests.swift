@@ -18,6 +18,8 @@ final class GradientCheckTests: XCTestCase {
                          atol: Float = 2e-3, rtol: Float = 1e-2, samples: Int = 40,
                          file: StaticString = #filePath, line: UInt = #line) throws {
         var x = input
+        // A backward pass needs the forward's caches, whatever the mode.
+        let context = ForwardContext(mode: context.mode, statistics: context.statistics, keepsCaches: true)
         let (y0, cache) = try layer.forward(x, context)
         let r = randomTensor(y0.shape, seed: 99)
         for p in layer.parameters { p.zeroGrad() }
