@@ -111,4 +111,6 @@ func printSummary(_ checkpoint: String, metrics: [String: Double], extra: String
     let keys = metrics.keys.sorted()
     let values = keys.map { String(format: "%@=%.4f", $0, metrics[$0] ?? .nan) }.joined(separator: " ")
     print("file=\(checkpoint) \(values)\(extra)")
+    // Ensembles print a line per member over minutes: let a log file see each one as it comes.
+    fflush(stdout)
 }
