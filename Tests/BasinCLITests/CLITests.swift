@@ -188,4 +188,31 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(both.status, 0)
         XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
     }
+
+    func testSweepSharesMemberOne() throws {
+        XCTAssertEqual(try run(["pretrain", "--dataset", data, "--epochs", "1", "--batch-size", "32", "--threads", "1",
+                                "--quiet", "--out", "pt.h5"]).status, 0)
+        let sweep = try run(["sweep", "starsse", "--from", "pt.h5", "-n", "2", "--lr-ratios", "1,2", "--epoch-ratios", "1",
+                             "--out-dir", "sweep", "--dataset", data, "--per-class", "10", "--epochs", "1",
+                             "--batch-size", "25", "--threads", "1", "--quiet"])
+        XCTAssertEqual(sweep.status, 0, sweep.stderr)
+        let top = try FileManager.default.contentsOfDirectory(atPath: dir + "/sweep").sorted()
+        XCTAssertEqual(top, ["lr1_ep1", "lr2_ep1", "member-1.h5"])
+        for cell in ["lr1_ep1", "lr2_ep1"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/sweep/" + cell).sorted()
+            XCTAssertEqual(files, ["manifest.json", "member-2.h5"], cell)
+            let manifest = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: dir + "/sweep/\(cell)/manifest.json"))) as? [String: Any]
+            let first = (manifest?["members"] as? [[String: Any]])?.first
+            XCTAssertEqual(first?["file"] as? String, "../member-1.h5")
+        }
+        // Member 1 trained once: one line for it, then a skip in the second cell.
+        XCTAssertEqual(sweep.stdout.components(separatedBy: "skipped=1").count - 1, 1, sweep.stdout)
+        XCTAssertTrue(sweep.stdout.contains("lr_ratio=2.0 epoch_ratio=1.0"), sweep.stdout)
+        // The cells differ only in the cycle LR: the LR=2x cell records twice the first-step LR.
+        let lr1 = try inspectJSON(dir + "/sweep/lr1_ep1/member-2.h5"), lr2 = try inspectJSON(dir + "/sweep/lr2_ep1/member-2.h5")
+        let first1 = try XCTUnwrap(tensor(lr1, "state/history_lr")?["max"] as? Double)
+        let first2 = try XCTUnwrap(tensor(lr2, "state/history_lr")?["max"] as? Double)
+        XCTAssertEqual(first2, 2 * first1, accuracy: 1e-9)
+    }
 }
