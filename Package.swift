@@ -55,5 +55,8 @@ let package = Package(
         .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
         .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
         .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "BasinCore"]),
+        .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinData", "BasinCore"]),
+        // Runs the built `basin` binary (BASIN_BIN or .build/release/basin); links nothing of basin.
+        .testTarget(name: "BasinCLITests"),
     ]
 )

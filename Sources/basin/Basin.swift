@@ -10,7 +10,8 @@ struct Basin: ParsableCommand {
         commandName: "basin",
         abstract: "Train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.",
         version: basinVersion,
-        subcommands: [Train.self, Bench.self])
+        subcommands: [Train.self, Bench.self, Pretrain.self, Finetune.self, Ensemble.self, Sweep.self,
+                      Inspect.self, Evaluate.self])
 }
 
 

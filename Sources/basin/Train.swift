@@ -1,4 +1,5 @@
 import ArgumentParser
+import BasinCheckpoint
 import BasinCore
 import BasinData
 import BasinRecipes
@@ -11,42 +12,48 @@ struct Train: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
+    @OptionGroup var runOptions: RunOptions
     @Option(help: "Model: mlp, cnn or resnet20.") var model: Architecture = .cnn
     @Option(help: "Epochs.") var epochs: Int = 4
     @Option(help: "Peak learning rate (cosine to 0).") var lr: Float = 0.05
     @Option(help: "Batch size.") var batchSize: Int = 128
     @Option(help: "Seed for initialization, data order and augmentation.") var seed: UInt64 = 0
     @Flag(help: "Random crop and horizontal flip.") var augment = false
+    @Option(help: "Write the final checkpoint here (and resume checkpoints next to it).") var out: String?
 
     func validate() throws {
         guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        if runOptions.resume && out == nil { throw ValidationError("--resume needs --out") }
     }
 
     func run() throws {
         compute.apply()
-        let train = try data.load(.train), test = try data.load(.test)
-        let config = TrainingConfig(architecture: model, epochs: epochs, batchSize: batchSize, learningRate: lr,
-                                    augment: augment, seed: seed)
-        let net = Model(model, numClasses: train.numClasses, inChannels: train.channels, seed: seed)
-        let sgd = SGD(momentum: config.momentum, weightDecay: config.weightDecay)
-        let steps = (train.count + batchSize - 1) / batchSize
-        let schedule = config.learningRateSchedule(stepsPerEpoch: steps)
-        var progress = ProgressReporter(label: "train \(model)")
+        if let out { try ensureFolder(of: out) }
+        let taskData = try TaskData.load(.allClasses, directory: data.dataset)
+        let training = TrainingConfig(architecture: model, epochs: epochs, batchSize: batchSize, learningRate: lr,
+                                      augment: augment, seed: seed)
+        let config = RunConfig(training: training, task: .allClasses, role: "pretrained", method: "train")
+        let (net, optimizer) = try startState(for: config, architecture: model)
+        let trainingRun = TrainingRun(config: config, model: net, optimizer: optimizer, data: taskData,
+                                      progressLabel: "train \(model)")
+        trainingRun.policy = runOptions.policy
+        trainingRun.quiet = runOptions.quiet
+        trainingRun.savePredictions = false
         let start = Date()
-        let augmentation = augment ? Augmentation(padding: 2, flipProbability: 0.5, normalization: .fashionMNIST) : nil
-        for epoch in 0..<epochs {
-            let t0 = Date()
-            let (loss, acc) = try Training.runEpoch(model: net, optimizer: sgd, config: config, data: train, epoch: epoch,
-                                                    schedule: schedule, globalStepOffset: 0, augmentation: augmentation,
-                                                    progress: &progress, runStart: start, totalSteps: epochs * steps)
-            let eval = try Training.evaluate(net, on: test)
-            print(String(format: "epoch=%d train_loss=%.4f train_acc=%.4f test_loss=%.4f test_acc=%.4f epoch_s=%.1f",
-                         epoch + 1, loss, acc, eval.loss, eval.accuracy, Date().timeIntervalSince(t0)))
+        trainingRun.onEpochEnd = { epoch, record in
+            var line = String(format: "epoch=%d train_loss=%.4f train_acc=%.4f lr=%.5f epoch_s=%.1f", epoch + 1,
+                              record.trainLoss, record.trainAccuracy, record.learningRate, record.seconds)
+            let eval = try Training.evaluate(net, on: taskData.evaluation)
+            line += String(format: " test_loss=%.4f test_acc=%.4f", eval.loss, eval.accuracy)
+            print(line)
         }
-        let final = try Training.evaluate(net, on: test)
+        let final = try trainingRun.run(out: out, resume: runOptions.resume,
+                                        metadata: CheckpointMetadata(architecture: model.rawValue, numClasses: net.numClasses,
+                                                                     role: .pretrained))
+        let m = final.metadata.metrics
         print(String(format: "model=%@ epochs=%d test_loss=%.4f test_acc=%.4f total_s=%.1f", model.rawValue, epochs,
-                     final.loss, final.accuracy, Date().timeIntervalSince(start)))
+                     m["test_loss"] ?? .nan, m["test_acc"] ?? .nan, Date().timeIntervalSince(start)) + (out.map { " file=\($0)" } ?? ""))
     }
 }
