@@ -12,6 +12,7 @@ public struct AnalysisCheckpoint {
     public let parameters: [Double]
     public let buffers: [Float]
     public let parameterShapes: [[Int]]
+    public let parameterPaths: [String]
 
     public var numClasses: Int { checkpoint.metadata.numClasses }
 
@@ -24,6 +25,21 @@ public struct AnalysisCheckpoint {
         self.parameters = model.flatParameters()
         self.buffers = flatBuffers(model)
         self.parameterShapes = model.parameters.map(\.value.shape)
+        self.parameterPaths = model.parameters.map(\.path)
+    }
+
+    /// The parameters before the classifier head (`head.*`), which fine-tuning replaces.
+    public var featureParameters: [Double] {
+        var count = 0
+        for (path, shape) in zip(parameterPaths, parameterShapes) where !path.hasPrefix("head.") { count += shape.reduce(1, *) }
+        return Array(parameters.prefix(count))
+    }
+
+    /// Test-split predictions saved in the file, if any.
+    public var savedTestPredictions: PredictiveDistribution? {
+        guard let p = checkpoint.predictions["test"] else { return nil }
+        return try? PredictiveDistribution(probs: p.probs.storage.map(Double.init), labels: p.labels.map { Int($0) },
+                                           numClasses: p.probs.shape.last ?? 0)
     }
 
     /// A fresh model of this checkpoint's architecture holding its weights.

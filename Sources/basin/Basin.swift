@@ -10,7 +10,9 @@ struct Basin: ParsableCommand {
         commandName: "basin",
         abstract: "Train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.",
         version: basinVersion,
-        subcommands: [Train.self, Bench.self])
+        subcommands: [Train.self, Bench.self,
+                      Interpolate.self, Plane.self, Surface.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
+                      SoupCommand.self, Membership.self])
 }
 
 
