@@ -53,5 +53,7 @@ let package = Package(
         .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
         .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
         .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "BasinCore"]),
+        .testTarget(name: "BasinAnalysisTests", dependencies: ["BasinAnalysis", "BasinCheckpoint", "BasinCore", "BasinData",
+                                                               "CZlib"]),
     ]
 )

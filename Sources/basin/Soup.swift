@@ -58,8 +58,8 @@ struct SoupCommand: ParsableCommand {
         let kind = greedy ? "greedy" : "uniform"
         let metadata = CheckpointMetadata(
             architecture: members[0].architecture.rawValue, numClasses: members[0].numClasses, role: .soup,
-            config: members[0].checkpoint.metadata.config, method: "\(kind)_soup",
-            parent: jsonArray(keptMembers.map(\.path)), parentSHA256: jsonArray(keptMembers.map(\.sha256)),
+            config: soupConfig(base: members[0].checkpoint.metadata.config, kind: kind, members: keptMembers),
+            method: "\(kind)_soup", parent: jsonArray(keptMembers.map(\.path)),
             metrics: ["test_loss": test.loss, "test_accuracy": test.accuracy, "holdout_accuracy": holdoutEval.accuracy,
                       "members_kept": Double(kept.count), "members_offered": Double(members.count)])
         try writeCheckpoint(Checkpoint(model: evaluator.model, metadata: metadata,
@@ -69,7 +69,7 @@ struct SoupCommand: ParsableCommand {
                          rows: steps.enumerated().map { [String($0 + 1), members[$1.member].path, formatNumber($1.holdoutAccuracy),
                                                          $1.kept ? "1" : "0"] })
         }
-        for s in steps {
+        for s in steps where greedy {
             printRecord([("member", members[s.member].path), ("holdout_accuracy", formatNumber(s.holdoutAccuracy)),
                          ("kept", s.kept ? "1" : "0")])
         }
@@ -77,4 +77,13 @@ struct SoupCommand: ParsableCommand {
                      ("holdout_accuracy", formatNumber(holdoutEval.accuracy)), ("test_loss", formatNumber(test.loss)),
                      ("test_accuracy", formatNumber(test.accuracy)), ("out", out)])
     }
+}
+
+/// The members' training config (so the soup keeps their task) with a `soup` entry naming the
+/// kept members and their SHA-256: `parent_sha256` holds one hash, a soup has several parents.
+func soupConfig(base: String, kind: String, members: [AnalysisCheckpoint]) -> String {
+    var object = (try? JSONSerialization.jsonObject(with: Data(base.utf8))) as? [String: Any] ?? [:]
+    object["soup"] = ["kind": kind, "members": members.map(\.path), "sha256": members.map(\.sha256)] as [String: Any]
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return base }
+    return String(decoding: data, as: UTF8.self)
 }
