@@ -6,7 +6,7 @@ import BasinData
 import Foundation
 
 /// `--grid 21` (21 x 21) or `--grid 31x21` (31 columns along x, 21 rows along y).
-struct GridSize: ExpressibleByArgument {
+struct GridSize: ExpressibleByArgument, CustomStringConvertible {
     let nx: Int, ny: Int
     init?(argument: String) {
         let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
@@ -14,11 +14,11 @@ struct GridSize: ExpressibleByArgument {
         nx = parts[0]!
         ny = parts.count == 2 ? parts[1]! : parts[0]!
     }
-    var text: String { "\(nx)x\(ny)" }
+    var description: String { "\(nx)x\(ny)" }
 }
 
 /// `--shard i/N`: this process computes cells i, i + N, i + 2N, ...
-struct ShardSpec: ExpressibleByArgument {
+struct ShardSpec: ExpressibleByArgument, CustomStringConvertible {
     let index: Int, count: Int
     init?(argument: String) {
         let parts = argument.split(separator: "/").map { Int($0) }
@@ -27,6 +27,7 @@ struct ShardSpec: ExpressibleByArgument {
         count = n
     }
     init(index: Int, count: Int) { self.index = index; self.count = count }
+    var description: String { "\(index)/\(count)" }
 }
 
 /// Options of commands that fill a landscape grid.

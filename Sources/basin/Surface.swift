@@ -6,7 +6,7 @@ import BasinData
 import Foundation
 
 /// `--range lo:hi`.
-struct RangeSpec: ExpressibleByArgument {
+struct RangeSpec: ExpressibleByArgument, CustomStringConvertible {
     let lo: Double, hi: Double
     init?(argument: String) {
         let parts = argument.split(separator: ":", omittingEmptySubsequences: false).map { Double($0) }
@@ -14,6 +14,7 @@ struct RangeSpec: ExpressibleByArgument {
         self.lo = lo
         self.hi = hi
     }
+    var description: String { "\(lo):\(hi)" }
 }
 
 /// The landscape around one checkpoint along random filter-normalized directions.
