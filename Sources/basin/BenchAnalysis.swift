@@ -6,6 +6,35 @@ import BasinData
 import BasinRecipes
 import Foundation
 
+/// The share of the machine's CPU time this process used and the share others used over a
+/// timed region, as torch_ref.py's CpuMeter reports it: the machine is shared.
+struct CPUMeter {
+    let start: (busy: Double, steal: Double, own: Double, time: Date)
+
+    init() { start = CPUMeter.counters() }
+
+    static func counters() -> (busy: Double, steal: Double, own: Double, time: Date) {
+        let stat = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? ""
+        let cpu = stat.split(separator: "\n").first?.split(separator: " ").dropFirst().compactMap { Double($0) } ?? []
+        let busy = cpu.count > 6 ? cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] : 0
+        let steal = cpu.count > 7 ? cpu[7] : 0
+        let selfStat = (try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8)) ?? ""
+        let fields = selfStat.split(separator: ")").last?.split(separator: " ").compactMap { Double($0) } ?? []
+        // After the command name: state is not numeric, so utime and stime are fields 10 and 11 here.
+        let own = fields.count > 11 ? fields[10] + fields[11] : 0
+        return (busy, steal, own, Date())
+    }
+
+    var tag: String {
+        let now = CPUMeter.counters()
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let cap = max(now.time.timeIntervalSince(start.time) * ticks * Double(ProcessInfo.processInfo.activeProcessorCount), 1e-9)
+        let own = now.own - start.own
+        return String(format: " own_cpu=%.2f foreign_cpu=%.2f steal=%.2f", own / cap, max(0, now.busy - start.busy - own) / cap,
+                      (now.steal - start.steal) / cap)
+    }
+}
+
 /// W3 (interpolation) and W4 (plane) of ../shared/bench/WORKLOADS.md, through the same
 /// evaluation engine as `basin interpolate` and `basin plane`.
 enum AnalysisBench {
@@ -50,6 +79,7 @@ enum AnalysisBench {
                                                splits: ["eval": try FixedBatches(test, limit: images, batchSize: 500)])
         if workload == "W3" {
             let alphas = linspace(0, 1, 11)
+            let meter = CPUMeter()
             let start = Date()
             let curve = try Interpolation.run(evaluator: evaluator, a: (cks[0].parameters, cks[0].buffers),
                                               b: (cks[1].parameters, cks[1].buffers), alphas: alphas, splits: ["eval"])
@@ -57,9 +87,9 @@ enum AnalysisBench {
             let r = curve.results["eval"]!
             let (loss, _) = try curve.barriers("eval")
             print(String(format: "W3 cnn interpolation_s=%.2f points=11 s_per_point=%.3f barrier=%.4f barrier_alpha=%.4f "
-                         + "loss_A=%.4f loss_B=%.4f acc_A=%.4f acc_B=%.4f min_acc=%.4f threads=%d", dt, dt / 11,
+                         + "loss_A=%.4f loss_B=%.4f acc_A=%.4f acc_B=%.4f min_acc=%.4f threads=%d%@", dt, dt / 11,
                          loss.linear.value, loss.linear.alpha, r.first!.loss, r.last!.loss, r.first!.accuracy,
-                         r.last!.accuracy, r.map(\.accuracy).min()!, threads))
+                         r.last!.accuracy, r.map(\.accuracy).min()!, threads, meter.tag))
         } else {
             // torch_ref.py's basis: origin seed 0, u along seed 1 - seed 0. With the issue's
             // convention (u along C - A) that is A = seed 0, B = seed 2, C = seed 1.
@@ -67,6 +97,7 @@ enum AnalysisBench {
             let xy = cks.map { basis.project($0.parameters) }
             let axes = coveringAxes(points: xy.map { ($0.x, $0.y) }, margin: 0.2, nx: 9, ny: 9)
             var errors: [Double] = []
+            let meter = CPUMeter()
             let start = Date()
             for gx in axes.x {
                 for gy in axes.y {
@@ -76,8 +107,9 @@ enum AnalysisBench {
             let dt = Date().timeIntervalSince(start)
             let n = errors.count
             print(String(format: "W4 cnn plane_points_per_s=%.4f grid_s=%.2f points=%d s_per_point=%.3f min_test_err=%.4f "
-                         + "max_test_err=%.4f ckpt_xy=%@ threads=%d", Double(n) / dt, dt, n, dt / Double(n), errors.min()!,
-                         errors.max()!, xy.map { String(format: "(%.3f, %.3f)", $0.x, $0.y) }.joined(separator: ","), threads))
+                         + "max_test_err=%.4f ckpt_xy=%@ threads=%d%@", Double(n) / dt, dt, n, dt / Double(n), errors.min()!,
+                         errors.max()!, xy.map { String(format: "(%.3f, %.3f)", $0.x, $0.y) }.joined(separator: ","), threads,
+                         meter.tag))
         }
     }
 }
