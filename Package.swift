@@ -58,5 +58,7 @@ let package = Package(
         .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinData", "BasinCore"]),
         // Runs the built `basin` binary (BASIN_BIN or .build/release/basin); links nothing of basin.
         .testTarget(name: "BasinCLITests"),
+        .testTarget(name: "BasinAnalysisTests", dependencies: ["BasinAnalysis", "BasinCheckpoint", "BasinCore", "BasinData",
+                                                               "CZlib"]),
     ]
 )

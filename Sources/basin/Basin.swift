@@ -10,8 +10,11 @@ struct Basin: ParsableCommand {
         commandName: "basin",
         abstract: "Train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.",
         version: basinVersion,
-        subcommands: [Train.self, Bench.self, Pretrain.self, Finetune.self, Ensemble.self, Sweep.self,
-                      Inspect.self, Evaluate.self])
+        subcommands: [Train.self, Pretrain.self, Finetune.self, Ensemble.self, Sweep.self,
+                      Inspect.self, Evaluate.self,
+                      Interpolate.self, Plane.self, Surface.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
+                      SoupCommand.self, Membership.self,
+                      Bench.self])
 }
 
 

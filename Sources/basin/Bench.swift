@@ -17,12 +17,14 @@ struct Bench: ParsableCommand {
     @Option(help: "W1: train on the first N images of the shuffled order (default: all).") var images: Int?
     @Option(help: "W2 and W5: timed repetitions after one warm-up.") var reps: Int = 3
     @Option(help: "W1 and W2: seed of the initialization and the data order.") var seed: UInt64 = 0
+    // Analysis hook (W3, W4 in BenchAnalysis.swift).
+    @Option(help: "W3 and W4: folder caching the three one-epoch cnn checkpoints.") var ckptDir: String = "/tmp/basin_bench_ckpt"
 
     func validate() throws {
-        guard ["W1", "W2", "W5"].contains(workload) else {
-            throw ValidationError("unknown workload '\(workload)' (known: W1, W2, W5)")
+        guard (["W1", "W2", "W5"] + AnalysisBench.workloads).contains(workload) else {
+            throw ValidationError("unknown workload '\(workload)' (known: W1, W2, W3, W4, W5)")
         }
-        if workload != "W5" && model == nil { throw ValidationError("\(workload) needs a model: mlp, cnn or resnet20") }
+        if ["W1", "W2"].contains(workload) && model == nil { throw ValidationError("\(workload) needs a model: mlp, cnn or resnet20") }
         guard reps > 0 else { throw ValidationError("--reps must be positive") }
     }
 
@@ -31,6 +33,7 @@ struct Bench: ParsableCommand {
         switch workload {
         case "W5": try sgemmBenchmark()
         case "W1": try trainBenchmark(model!)
+        case "W3", "W4": try AnalysisBench.run(workload, ckptDir: ckptDir, threads: compute.threads, data: data)  // analysis hook
         default: try evalBenchmark(model!)
         }
     }

@@ -6,9 +6,9 @@ import Foundation
 
 /// Which classes a run uses; every field is optional so each command supplies its default task.
 struct TaskOptions: ParsableArguments {
-    @Option(help: "Comma-separated class indices, relabelled 0..C-1 in this order (default: the command's task).")
+    @Option(help: "Comma-separated class indices, relabelled 0..C-1 in this order (default: the command's task, or the checkpoints' for analyses).")
     var classes: String?
-    @Option(help: "Training images per class, drawn with --data-seed (default: the command's task).")
+    @Option(help: "Training images per class, drawn with --data-seed (default: the command's task, or the checkpoints' for analyses).")
     var perClass: Int?
     @Option(help: "Seed of the per-class training sample.") var dataSeed: UInt64?
 

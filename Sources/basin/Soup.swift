@@ -1,0 +1,89 @@
+import ArgumentParser
+import BasinAnalysis
+import BasinCheckpoint
+import BasinCore
+import BasinData
+import Foundation
+
+/// Weight averages of fine-tuned checkpoints (Wortsman et al. 2022).
+struct SoupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soup",
+        abstract: "Average the weights of checkpoints (uniform or greedy soup), recompute BatchNorm, evaluate and save.")
+
+    @OptionGroup var compute: ComputeOptions
+    @OptionGroup var data: DataOptions
+    @OptionGroup var analysis: AnalysisDataOptions
+    @Argument(help: "Member checkpoints.") var checkpoints: [String]
+    @Flag(help: "Average all members.") var uniform = false
+    @Flag(help: "Add members in order of held-out accuracy, keeping one only if held-out accuracy improves.") var greedy = false
+    @Option(help: "Fraction of the task's training images held out for the greedy choice.") var holdoutFraction: Double = 0.1
+    @Option(help: "Seed of the held-out split.") var holdoutSeed: UInt64 = 0
+    @Option(help: "The soup checkpoint.") var out: String
+    @Option(help: "Greedy steps as CSV (member, held-out accuracy, kept).") var csv: String?
+
+    func validate() throws {
+        guard uniform != greedy else { throw ValidationError("choose exactly one of --uniform and --greedy") }
+        guard !checkpoints.isEmpty else { throw ValidationError("soup needs at least one checkpoint") }
+        guard holdoutFraction > 0, holdoutFraction < 1 else {
+            throw ValidationError("--holdout-fraction must be in (0, 1), got \(holdoutFraction)")
+        }
+    }
+
+    func run() throws {
+        compute.apply()
+        let members = try AnalysisCheckpoint.loadAll(checkpoints)
+        let taskData = try AnalysisData(task: try analysis.task(for: members), data: data)
+        guard let trainSet = taskData.train else { throw AnalysisError("soup needs the training split") }
+        // The held-out images are never the test set, and BatchNorm statistics come from the rest.
+        let (fit, holdout) = try trainSet.splitHoldout(fraction: holdoutFraction, seed: holdoutSeed)
+        guard holdout.count > 0, fit.count > 0 else { throw AnalysisError("held-out split of \(trainSet.count) images is empty") }
+        let evaluator = try taskData.evaluator(model: try members[0].makeModel(), options: analysis, bnSource: fit,
+                                               extraSplits: ["holdout": try FixedBatches(holdout, batchSize: analysis.batchSize)])
+        let vectors = members.map(\.parameters)
+        var kept = Array(members.indices)
+        var steps: [Soup.Step] = []
+        if greedy {
+            let result = try Soup.greedy(members: vectors, evaluator: evaluator, holdout: "holdout")
+            kept = result.kept
+            steps = result.steps
+        }
+        let weights = Soup.uniform(kept.map { vectors[$0] })
+        try evaluator.setWeights(parameters: weights)
+        let holdoutEval = try evaluator.evaluate("holdout")
+        let test = try evaluator.evaluate("eval")
+        let probs = try evaluator.probabilities("eval")
+        let labels = evaluator.splits["eval"]!.batches.flatMap(\.labels).map(Int64.init)
+        let keptMembers = kept.map { members[$0] }
+        let kind = greedy ? "greedy" : "uniform"
+        let metadata = CheckpointMetadata(
+            architecture: members[0].architecture.rawValue, numClasses: members[0].numClasses, role: .soup,
+            config: soupConfig(base: members[0].checkpoint.metadata.config, kind: kind, members: keptMembers),
+            method: "\(kind)_soup", parent: jsonArray(keptMembers.map(\.path)),
+            metrics: ["test_loss": test.loss, "test_accuracy": test.accuracy, "holdout_accuracy": holdoutEval.accuracy,
+                      "members_kept": Double(kept.count), "members_offered": Double(members.count)])
+        try writeCheckpoint(Checkpoint(model: evaluator.model, metadata: metadata,
+                                       predictions: ["test": Predictions(probs: probs, labels: labels)]), to: out)
+        if let csv {
+            try writeCSV(path: csv, header: ["step", "member", "holdout_accuracy", "kept"],
+                         rows: steps.enumerated().map { [String($0 + 1), members[$1.member].path, formatNumber($1.holdoutAccuracy),
+                                                         $1.kept ? "1" : "0"] })
+        }
+        for s in steps where greedy {
+            printRecord([("member", members[s.member].path), ("holdout_accuracy", formatNumber(s.holdoutAccuracy)),
+                         ("kept", s.kept ? "1" : "0")])
+        }
+        printRecord([("soup", kind), ("members_kept", String(kept.count)), ("members_offered", String(members.count)),
+                     ("holdout_accuracy", formatNumber(holdoutEval.accuracy)), ("test_loss", formatNumber(test.loss)),
+                     ("test_accuracy", formatNumber(test.accuracy)), ("out", out)])
+    }
+}
+
+/// The members' training config (so the soup keeps their task) with a `soup` entry naming the
+/// kept members and their SHA-256: `parent_sha256` holds one hash, a soup has several parents.
+func soupConfig(base: String, kind: String, members: [AnalysisCheckpoint]) -> String {
+    var object = (try? JSONSerialization.jsonObject(with: Data(base.utf8))) as? [String: Any] ?? [:]
+    object["soup"] = ["kind": kind, "members": members.map(\.path), "sha256": members.map(\.sha256)] as [String: Any]
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return base }
+    return String(decoding: data, as: UTF8.self)
+}

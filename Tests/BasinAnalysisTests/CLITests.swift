@@ -1,0 +1,125 @@
+import BasinAnalysis
+import BasinCheckpoint
+import BasinCore
+import BasinData
+import XCTest
+
+/// The commands end to end through the built binary, on tiny synthetic data.
+final class CLITests: AnalysisTestCase {
+    var data: String { path("data") }
+    var common: [String] { ["--dataset", data, "--threads", "1", "--bn-images", "40", "--batch-size", "20"] }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        guard FileManager.default.isExecutableFile(atPath: basinBinary()) else {
+            throw XCTSkip("no basin binary at \(basinBinary()) (run swift build -c release or make test)")
+        }
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try writeSyntheticFashionMNIST(folder: data, train: 60, test: 30)
+        let warm = try syntheticDataset(count: 16, seed: 5)
+        for s in 0..<3 { try writeModelCheckpoint(.cnn, seed: UInt64(s), to: path("c\(s).h5"), warmup: warm) }
+    }
+
+    func run(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let r = try runBasin(args)
+        XCTAssertEqual(r.status, 0, "basin \(args.joined(separator: " ")) failed: \(r.stderr)", file: file, line: line)
+        return r.stdout
+    }
+
+    func assertFails(_ args: [String], mentioning: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try runBasin(args)
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let message = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error") }
+        XCTAssertEqual(message.count, 1, "one error line expected: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(mentioning), "'\(r.stderr)' does not mention '\(mentioning)'", file: file, line: line)
+    }
+
+    func testInterpolateWritesCurveBarriersAndCSV() throws {
+        let out = try run(["interpolate", path("c0.h5"), path("c1.h5"), "--points", "3", "--out", path("r.h5"),
+                           "--csv", path("r.csv"), "--train"] + common)
+        XCTAssertNotNil(value("barrier_loss", in: out).flatMap(Double.init))
+        XCTAssertNotNil(value("barrier_error_mean_alpha", in: out).flatMap(Double.init))
+        let csv = try String(contentsOfFile: path("r.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "alpha,test_loss,test_accuracy,test_error,train_loss,train_accuracy,train_error")
+        XCTAssertEqual(csv.count, 4)
+        let root = try HDF5File.open(path: path("r.h5")).root
+        XCTAssertEqual(try root.readDataset("alpha").values.asDoubles, [0, 0.5, 1])
+        XCTAssertEqual(try root.openGroup("test").readDataset("loss").shape, [3])
+        XCTAssertEqual(try root.attribute("a_sha256"), .string(try sha256(ofFile: path("c0.h5"))))
+
+        try writeModelCheckpoint(.mlp, seed: 0, to: path("mlp.h5"))
+        try assertFails(["interpolate", path("c0.h5"), path("mlp.h5"), "--out", path("x.h5")] + common, mentioning: "mlp")
+        try assertFails(["interpolate", path("c0.h5"), path("missing.h5"), "--out", path("x.h5")] + common,
+                        mentioning: "missing.h5")
+        try assertFails(["interpolate", path("c0.h5"), path("c1.h5"), "--points", "1", "--out", path("x.h5")] + common,
+                        mentioning: "--points")
+    }
+
+    func testPlaneShardsMergeToTheUnshardedFile() throws {
+        let inputs = [path("c0.h5"), path("c1.h5"), path("c2.h5"), "--project", path("c0.h5"), "--grid", "3x2"]
+        let out = try run(["plane"] + inputs + ["--out", path("p.h5")] + common)
+        XCTAssertEqual(value("cells_missing", in: out), "0")
+        for i in 0..<2 {
+            _ = try run(["plane"] + inputs + ["--out", path("p-\(i).h5"), "--shard", "\(i)/2"] + common)
+        }
+        _ = try run(["merge", path("p-1.h5"), path("p-0.h5"), "--out", path("m.h5")])
+        XCTAssertEqual(try sha256(ofFile: path("m.h5")), try sha256(ofFile: path("p.h5")))
+        let grid = try LandscapeGrid.read(path: path("p.h5"))
+        XCTAssertEqual(grid.nx, 3)
+        XCTAssertEqual(grid.ny, 2)
+        XCTAssertEqual(grid.projected.count, 1)
+        // c0 is A, the origin: projected at (0, 0), distance 0 up to rounding of the projection.
+        XCTAssertEqual(grid.projected[0].x, 0, accuracy: 1e-9)
+        XCTAssertEqual(grid.projected[0].distance, 0, accuracy: 1e-6)
+
+        // Resuming into a file of another grid, and merging shards of different planes, are refused.
+        try assertFails(["plane"] + inputs.dropLast() + ["4x2", "--out", path("p.h5")] + common, mentioning: "refusing to resume")
+        _ = try run(["plane", path("c1.h5"), path("c0.h5"), path("c2.h5"), "--grid", "3x2", "--out", path("q-1.h5"),
+                     "--shard", "1/2"] + common)
+        try assertFails(["merge", path("p-0.h5"), path("q-1.h5"), "--out", path("bad.h5")], mentioning: "different plane")
+    }
+
+    func testSurfaceDiversityMetricsSoupAndMembership() throws {
+        let out = try run(["surface", path("c0.h5"), "--dims", "1", "--range", "-1:1", "--points", "3", "--seed", "4",
+                           "--out", path("s.h5")] + common)
+        XCTAssertEqual(value("grid", in: out), "3x1")
+
+        try FileManager.default.copyItem(atPath: path("c0.h5"), toPath: path("c0copy.h5"))
+        _ = try run(["diversity", path("c0.h5"), path("c0copy.h5"), path("c1.h5"), "--reference", path("c2.h5"),
+                     "--csv", path("d.csv"), "--dataset", data])
+        let rows = try String(contentsOfFile: path("d.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows[0], "a,b,disagreement,kl_ab,kl_ba,l2,cosine,dist_ref_a,dist_ref_b,reference_space")
+        XCTAssertEqual(rows.count, 4)
+        XCTAssertTrue(rows[1].contains(",0,0,0,0,1,"), "a model and its copy: \(rows[1])")
+
+        for (folder, seeds) in [("local", [0, 1, 2]), ("global", [2, 0])] {
+            try FileManager.default.createDirectory(atPath: path(folder), withIntermediateDirectories: true)
+            for (k, s) in seeds.enumerated() {
+                try FileManager.default.copyItem(atPath: path("c\(s).h5"), toPath: path("\(folder)/member-\(k == 2 ? 10 : k + 1).h5"))
+            }
+        }
+        _ = try run(["metrics", "--method", "local=\(path("local"))", "--method", "global=\(path("global"))",
+                     "--dee-reference", "local", "--csv", path("m.csv"), "--dataset", data])
+        let m = try String(contentsOfFile: path("m.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(m[0], "method,kind,size,accuracy,nll,brier,ece,dee,dee_bound")
+        XCTAssertEqual(m.count, 1 + 4 + 3)
+        // The reference against itself: its own sizes, where the curve reaches them.
+        XCTAssertTrue(m[1].hasPrefix("local,ensemble,1,") && m[1].hasSuffix(",1,at_most"), String(m[1]))
+
+        let soup = try run(["soup", path("c0.h5"), path("c1.h5"), path("c2.h5"), "--greedy", "--out", path("soup.h5"),
+                            "--holdout-fraction", "0.5"] + common)
+        XCTAssertNotNil(value("test_accuracy", in: soup).flatMap(Double.init))
+        let saved = try readCheckpoint(path: path("soup.h5"))
+        XCTAssertEqual(saved.metadata.role, .soup)
+        let parents = try JSONSerialization.jsonObject(with: Data((saved.metadata.parent ?? "").utf8)) as? [String]
+        XCTAssertFalse(parents?.isEmpty ?? true, "members in parent as a JSON list: \(saved.metadata.parent ?? "nil")")
+        XCTAssertTrue(saved.metadata.config.contains(try sha256(ofFile: parents?.first ?? "")))
+        XCTAssertEqual(saved.predictions["test"]?.labels.count, 30)
+        try assertFails(["soup", path("c0.h5"), "--uniform", "--greedy", "--out", path("x.h5")], mentioning: "exactly one")
+
+        let member = try run(["membership", "--reference", path("c0.h5"), path("c0copy.h5"), path("c1.h5"),
+                              "--threshold", "0.1", "--points", "3", "--csv", path("mb.csv")] + common)
+        XCTAssertEqual(value("in_basin", in: member), "1", "a checkpoint is in its own basin: barrier 0")
+        XCTAssertEqual(value("barrier_loss", in: member).flatMap(Double.init), 0)
+    }
+}
