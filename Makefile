@@ -43,6 +43,8 @@ bench: build
 	$(BIN) bench W5 --threads $(THREADS)
 	for m in mlp cnn resnet20; do $(BIN) bench W1 $$m --threads $(THREADS) || exit 1; done
 	for m in mlp cnn resnet20; do $(BIN) bench W2 $$m --threads $(THREADS) || exit 1; done
+	$(BIN) bench W3 --threads $(THREADS)
+	$(BIN) bench W4 --threads $(THREADS)
 
 ## demo: train the default model on all ten Fashion-MNIST classes and print test accuracy.
 demo: build
