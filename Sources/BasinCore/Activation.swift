@@ -16,6 +16,14 @@ public final class ReLU: Layer {
         return (y, Cache(output: y))
     }
 
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        x.storage.withUnsafeMutableBufferPointer { p in
+            parallelChunks(p.count, minPerWorker: 1 << 16) { _, r in
+                for i in r { p[i] = p[i] > 0 ? p[i] : 0 }
+            }
+        }
+    }
+
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
         guard needInputGradient else { return nil }
         var dx = dy

@@ -44,88 +44,161 @@ public final class BatchNorm2d: Layer {
     }
 
     public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache) {
-        try expectShape(x, [nil, channels, nil, nil], layer: name, describe: "[N, \(channels), H, W]")
-        let n = x.shape[0], plane = x.shape[2] * x.shape[3]
-        let m = n * plane
-        let training = context.mode == .train
-        if training && m < 2 {
-            throw ShapeMismatch(layer: name, expected: "more than one value per channel in train mode", actual: x.shape)
-        }
+        let training = try check(x, context)
+        let statistics = channelStatistics(x, training: training)
         var y = Tensor(uninitialized: x.shape)
         // The normalized input is only needed by a backward pass.
         var xhat = context.keepsCaches ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
-        let keepNormalized = context.keepsCaches
-        var inverseStd = [Float](repeating: 0, count: channels)
-        var batchMean = [Float](repeating: 0, count: channels)
-        var batchVar = [Float](repeating: 0, count: channels)
-        let stride = channels * plane
         x.storage.withUnsafeBufferPointer { xp in
             y.storage.withUnsafeMutableBufferPointer { yp in
                 xhat.storage.withUnsafeMutableBufferPointer { hp in
-                    inverseStd.withUnsafeMutableBufferPointer { isp in
-                        batchMean.withUnsafeMutableBufferPointer { bmp in
-                            batchVar.withUnsafeMutableBufferPointer { bvp in
-                                let gamma = weight.value.storage, beta = bias.value.storage
-                                let rMean = runningMean.value.storage, rVar = runningVar.value.storage
-                                parallelChunks(channels) { _, range in
-                                    for c in range {
-                                        let mean: Float, variance: Float
-                                        if training {
-                                            // Two passes; each image's plane is summed in float (a loop
-                                            // that vectorizes), the planes in double, always in the
-                                            // same order.
-                                            var s = 0.0
-                                            for i in 0..<n {
-                                                let p = xp.baseAddress! + i * stride + c * plane
-                                                var part: Float = 0
-                                                for j in 0..<plane { part += p[j] }
-                                                s += Double(part)
-                                            }
-                                            let mu = s / Double(m)
-                                            let muF = Float(mu)
-                                            var ss = 0.0
-                                            for i in 0..<n {
-                                                let p = xp.baseAddress! + i * stride + c * plane
-                                                var part: Float = 0
-                                                for j in 0..<plane { let d = p[j] - muF; part += d * d }
-                                                ss += Double(part)
-                                            }
-                                            mean = Float(mu)
-                                            variance = Float(ss / Double(m))
-                                            bmp[c] = mean
-                                            bvp[c] = Float(ss / Double(max(m - 1, 1)))
-                                        } else {
-                                            mean = rMean[c]
-                                            variance = rVar[c]
-                                        }
-                                        let inv = 1 / (variance + eps).squareRoot()
-                                        isp[c] = inv
-                                        let g = gamma[c], b = beta[c]
-                                        for i in 0..<n {
-                                            let off = i * stride + c * plane
-                                            let src = xp.baseAddress! + off, h = hp.baseAddress.map { $0 + off }
+                    normalize(xp.baseAddress!, into: yp.baseAddress!, normalized: hp.baseAddress, shape: x.shape,
+                              statistics, thenReLU: false)
+                }
+            }
+        }
+        if training { updateRunningStatistics(mean: statistics.mean, unbiasedVariance: statistics.unbiasedVariance, context.statistics) }
+        return (y, Cache(normalized: xhat, inverseStd: statistics.inverseStd, batchStatistics: training))
+    }
 
-                                            let dst = yp.baseAddress! + off
-                                            if keepNormalized {
-                                                for j in 0..<plane {
-                                                    let v = (src[j] - mean) * inv
-                                                    h![j] = v
-                                                    dst[j] = v * g + b
-                                                }
-                                            } else {
-                                                for j in 0..<plane { dst[j] = (src[j] - mean) * inv * g + b }
-                                            }
-                                        }
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        try infer(&x, context, thenReLU: false)
+    }
+
+    /// In place; with `thenReLU` also applies a following ReLU in the same pass (bit-identical
+    /// to the two layers one after the other).
+    public func infer(_ x: inout Tensor, _ context: ForwardContext, thenReLU: Bool) throws {
+        let training = try check(x, context)
+        let statistics = channelStatistics(x, training: training)
+        let shape = x.shape
+        x.storage.withUnsafeMutableBufferPointer { xp in
+            normalize(xp.baseAddress!, into: xp.baseAddress!, normalized: nil, shape: shape, statistics, thenReLU: thenReLU)
+        }
+        if training { updateRunningStatistics(mean: statistics.mean, unbiasedVariance: statistics.unbiasedVariance, context.statistics) }
+    }
+
+    /// In eval mode, the normalization (and a following ReLU) of one image's [C, pixels] block,
+    /// as a convolution's epilogue: the same per-element arithmetic as `infer`.
+    public func evalEpilogue(thenReLU: Bool) -> (UnsafeMutablePointer<Float>, Int) -> Void {
+        let statistics = channelStatistics(Tensor(zeros: [0, channels, 0, 0]), training: false)
+        let gamma = weight.value.storage, beta = bias.value.storage
+        let channels = channels
+        return { block, plane in
+            for c in 0..<channels {
+                let mean = statistics.mean[c], inv = statistics.inverseStd[c], g = gamma[c], b = beta[c]
+                let row = block + c * plane
+                if thenReLU {
+                    for j in 0..<plane {
+                        let v = (row[j] - mean) * inv * g + b
+                        row[j] = v > 0 ? v : 0
+                    }
+                } else {
+                    for j in 0..<plane { row[j] = (row[j] - mean) * inv * g + b }
+                }
+            }
+        }
+    }
+
+    /// Whether the batch's own statistics normalize (train mode), after checking the shape.
+    private func check(_ x: Tensor, _ context: ForwardContext) throws -> Bool {
+        try expectShape(x, [nil, channels, nil, nil], layer: name, describe: "[N, \(channels), H, W]")
+        let training = context.mode == .train
+        if training && x.shape[0] * x.shape[2] * x.shape[3] < 2 {
+            throw ShapeMismatch(layer: name, expected: "more than one value per channel in train mode", actual: x.shape)
+        }
+        return training
+    }
+
+    struct ChannelStatistics {
+        var mean: [Float]
+        var inverseStd: [Float]
+        /// Of the batch, for the running statistics (train mode only).
+        var unbiasedVariance: [Float]
+    }
+
+    /// Per channel: the batch's mean and variance in train mode, the running ones in eval mode.
+    private func channelStatistics(_ x: Tensor, training: Bool) -> ChannelStatistics {
+        let n = x.shape[0], plane = x.shape[2] * x.shape[3]
+        let m = n * plane, stride = channels * plane
+        var stats = ChannelStatistics(mean: [Float](repeating: 0, count: channels),
+                                      inverseStd: [Float](repeating: 0, count: channels),
+                                      unbiasedVariance: [Float](repeating: 0, count: channels))
+        let rMean = runningMean.value.storage, rVar = runningVar.value.storage
+        x.storage.withUnsafeBufferPointer { xp in
+            stats.mean.withUnsafeMutableBufferPointer { mp in
+                stats.inverseStd.withUnsafeMutableBufferPointer { isp in
+                    stats.unbiasedVariance.withUnsafeMutableBufferPointer { uvp in
+                        parallelChunks(channels) { _, range in
+                            for c in range {
+                                let variance: Float
+                                if training {
+                                    // Two passes; each image's plane is summed in float (a loop
+                                    // that vectorizes), the planes in double, always in the
+                                    // same order.
+                                    var s = 0.0
+                                    for i in 0..<n {
+                                        let p = xp.baseAddress! + i * stride + c * plane
+                                        var part: Float = 0
+                                        for j in 0..<plane { part += p[j] }
+                                        s += Double(part)
                                     }
+                                    let mu = s / Double(m)
+                                    let muF = Float(mu)
+                                    var ss = 0.0
+                                    for i in 0..<n {
+                                        let p = xp.baseAddress! + i * stride + c * plane
+                                        var part: Float = 0
+                                        for j in 0..<plane { let d = p[j] - muF; part += d * d }
+                                        ss += Double(part)
+                                    }
+                                    mp[c] = muF
+                                    variance = Float(ss / Double(m))
+                                    uvp[c] = Float(ss / Double(max(m - 1, 1)))
+                                } else {
+                                    mp[c] = rMean[c]
+                                    variance = rVar[c]
                                 }
+                                isp[c] = 1 / (variance + eps).squareRoot()
                             }
                         }
                     }
                 }
             }
         }
-        if training { updateRunningStatistics(mean: batchMean, unbiasedVariance: batchVar, context.statistics) }
-        return (y, Cache(normalized: xhat, inverseStd: inverseStd, batchStatistics: training))
+        return stats
+    }
+
+    /// y = (x - mean) * inverseStd * weight + bias per channel (then max(y, 0) with `thenReLU`);
+    /// `normalized` receives (x - mean) * inverseStd when given. `y` may be `x`.
+    private func normalize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+                           normalized: UnsafeMutablePointer<Float>?, shape: [Int], _ statistics: ChannelStatistics,
+                           thenReLU: Bool) {
+        let n = shape[0], plane = shape[2] * shape[3], stride = channels * plane
+        let gamma = weight.value.storage, beta = bias.value.storage
+        parallelChunks(channels) { _, range in
+            for c in range {
+                let mean = statistics.mean[c], inv = statistics.inverseStd[c]
+                let g = gamma[c], b = beta[c]
+                for i in 0..<n {
+                    let off = i * stride + c * plane
+                    let src = x + off, dst = y + off
+                    if let h = normalized.map({ $0 + off }) {
+                        for j in 0..<plane {
+                            let v = (src[j] - mean) * inv
+                            h[j] = v
+                            dst[j] = v * g + b
+                        }
+                    } else if thenReLU {
+                        for j in 0..<plane {
+                            let v = (src[j] - mean) * inv * g + b
+                            dst[j] = v > 0 ? v : 0
+                        }
+                    } else {
+                        for j in 0..<plane { dst[j] = (src[j] - mean) * inv * g + b }
+                    }
+                }
+            }
+        }
     }
 
     private func updateRunningStatistics(mean: [Float], unbiasedVariance: [Float], _ rule: StatisticsUpdate) {

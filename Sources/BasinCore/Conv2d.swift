@@ -60,12 +60,29 @@ public final class Conv2d: Layer {
     }
 
     public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache) {
+        (try convolve(x, epilogue: nil), Cache(input: x))
+    }
+
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        x = try convolve(x, epilogue: nil)
+    }
+
+    /// Inference with `epilogue` applied to each image's output [Cout, Ho * Wo] right after it is
+    /// computed, while it is still in cache (a BatchNorm in eval mode and its ReLU).
+    public func infer(_ x: inout Tensor, _ context: ForwardContext,
+                      epilogue: @escaping (UnsafeMutablePointer<Float>, _ pixels: Int) -> Void) throws {
+        x = try convolve(x, epilogue: epilogue)
+    }
+
+    private func convolve(_ x: Tensor, epilogue: ((UnsafeMutablePointer<Float>, Int) -> Void)?) throws -> Tensor {
         let g = try geometry(x)
         let n = x.shape[0]
         var y = Tensor(uninitialized: [n, outChannels, g.ho, g.wo])
         let inSize = g.cin * g.h * g.w, outSize = outChannels * g.pixels
         let workers = workerCount(n)
-        var scratch = [Float](repeating: 0, count: g.isIdentityLowering ? 0 : workers * g.patch * g.pixels)
+        // im2col writes every entry, padding included.
+        var scratch = Tensor(uninitialized: [g.isIdentityLowering ? 0 : workers * g.patch * g.pixels]).storage
+        let biasValues = bias?.value.storage
         x.storage.withUnsafeBufferPointer { xp in
             weight.value.storage.withUnsafeBufferPointer { wp in
                 y.storage.withUnsafeMutableBufferPointer { yp in
@@ -83,29 +100,24 @@ public final class Conv2d: Layer {
                                     im2col(xi, g, c)
                                     cols = UnsafePointer(c)
                                 }
+                                let yi = yb + i * outSize
                                 sgemm(transA: false, transB: false, m: outChannels, n: g.pixels, k: g.patch,
                                       alpha: 1, a: wb, lda: g.patch, b: cols, ldb: g.pixels,
-                                      beta: 0, c: yb + i * outSize, ldc: g.pixels)
+                                      beta: 0, c: yi, ldc: g.pixels)
+                                if let biasValues {
+                                    for c in 0..<outChannels {
+                                        let row = yi + c * g.pixels, b = biasValues[c]
+                                        for p in 0..<g.pixels { row[p] += b }
+                                    }
+                                }
+                                epilogue?(yi, g.pixels)
                             }
                         }
                     }
                 }
             }
         }
-        if let bias {
-            bias.value.storage.withUnsafeBufferPointer { bp in
-                y.storage.withUnsafeMutableBufferPointer { yp in
-                    for i in 0..<n {
-                        for c in 0..<outChannels {
-                            let row = yp.baseAddress! + i * outSize + c * g.pixels
-                            let b = bp[c]
-                            for p in 0..<g.pixels { row[p] += b }
-                        }
-                    }
-                }
-            }
-        }
-        return (y, Cache(input: x))
+        return y
     }
 
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
@@ -116,7 +128,8 @@ public final class Conv2d: Layer {
         let workers = workerCount(n)
         let colsSize = g.isIdentityLowering ? 0 : g.patch * g.pixels
         let wSize = outChannels * g.patch
-        var scratch = [Float](repeating: 0, count: workers * (colsSize + g.patch * g.pixels))
+        // im2col and a beta-0 product write every entry.
+        var scratch = Tensor(uninitialized: [workers * (colsSize + g.patch * g.pixels)]).storage
         var gradW = [Float](repeating: 0, count: workers * wSize)
         var dx = needInputGradient ? Tensor(zeros: x.shape) : Tensor(zeros: [0])
         x.storage.withUnsafeBufferPointer { xp in
@@ -196,6 +209,10 @@ public final class Conv2d: Layer {
 /// cols[(c k + kh) k + kw, oh Wo + ow] = x[c, oh s - p + kh, ow s - p + kw], zero outside.
 @inline(__always)
 func im2col(_ x: UnsafePointer<Float>, _ g: Conv2d.Geometry, _ cols: UnsafeMutablePointer<Float>) {
+    if g.stride == 1 && g.ho == g.h && g.wo == g.w {
+        im2colSamePadding(x, g, cols)
+        return
+    }
     for c in 0..<g.cin {
         let plane = x + c * g.h * g.w
         for kh in 0..<g.k {
@@ -218,6 +235,40 @@ func im2col(_ x: UnsafePointer<Float>, _ g: Conv2d.Geometry, _ cols: UnsafeMutab
                     } else {
                         for ow in owLo..<owHi { dst[ow] = src[ow * g.stride] }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// im2col of a stride-1 convolution that keeps the image size: every cols row is the input
+/// plane shifted by (kh - pad, kw - pad), so it is one block copy plus zeroed borders, instead
+/// of one small copy per output row.
+@inline(__always)
+func im2colSamePadding(_ x: UnsafePointer<Float>, _ g: Conv2d.Geometry, _ cols: UnsafeMutablePointer<Float>) {
+    let size = g.h * g.w
+    for c in 0..<g.cin {
+        let plane = x + c * size
+        for kh in 0..<g.k {
+            for kw in 0..<g.k {
+                let row = cols + ((c * g.k + kh) * g.k + kw) * size
+                let dh = kh - g.pad, dw = kw - g.pad
+                // row[p] = plane[p + shift] for the output rows whose input row exists.
+                let shift = dh * g.w + dw
+                let first = max(max(0, -dh) * g.w, -shift)
+                let end = min(min(g.h, g.h - dh) * g.w, size - shift)
+                if first < end {
+                    row.update(repeating: 0, count: first)
+                    (row + first).update(from: plane + first + shift, count: end - first)
+                    (row + end).update(repeating: 0, count: size - end)
+                } else {
+                    row.update(repeating: 0, count: size)
+                }
+                // Columns that the shift wrapped around from the neighbouring input row.
+                if dw < 0 {
+                    for oh in 0..<g.h { for ow in 0..<(-dw) { row[oh * g.w + ow] = 0 } }
+                } else if dw > 0 {
+                    for oh in 0..<g.h { for ow in (g.w - dw)..<g.w { row[oh * g.w + ow] = 0 } }
                 }
             }
         }

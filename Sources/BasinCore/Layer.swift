@@ -45,11 +45,19 @@ public protocol Layer: AnyObject {
 
     func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache)
     func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor?
+
+    /// The forward pass when no backward pass follows (inference, BatchNorm recompute): no
+    /// cache, and free to overwrite `x`'s storage. Same values as `forward`.
+    func infer(_ x: inout Tensor, _ context: ForwardContext) throws
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var buffers: [Buffer] { [] }
+
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        x = try forward(x, context).0
+    }
 
     /// Type-erased backward for containers holding heterogeneous layers.
     func backwardErased(_ dy: Tensor, _ cache: Any, needInputGradient: Bool) -> Tensor? {
@@ -80,14 +88,38 @@ public final class Sequential: Layer {
 
     public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, [Any]) {
         var h = x
+        guard context.keepsCaches else {
+            try infer(&h, context)
+            return (h, [])
+        }
         var caches: [Any] = []
-        if context.keepsCaches { caches.reserveCapacity(layers.count) }
+        caches.reserveCapacity(layers.count)
         for layer in layers {
             let (y, cache) = try layer.forwardErased(h, context)
-            if context.keepsCaches { caches.append(cache) }
+            caches.append(cache)
             h = y
         }
         return (h, caches)
+    }
+
+    /// In place, layer by layer; a BatchNorm followed by a ReLU runs as one pass over memory.
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        var i = 0
+        while i < layers.count {
+            // Eval mode: a convolution's BatchNorm (and ReLU) run on each image's output as it is made.
+            if context.mode == .eval, let conv = layers[i] as? Conv2d, i + 1 < layers.count,
+               let norm = layers[i + 1] as? BatchNorm2d, norm.channels == conv.outChannels {
+                let withReLU = i + 2 < layers.count && layers[i + 2] is ReLU
+                try conv.infer(&x, context, epilogue: norm.evalEpilogue(thenReLU: withReLU))
+                i += withReLU ? 3 : 2
+            } else if let norm = layers[i] as? BatchNorm2d, i + 1 < layers.count, layers[i + 1] is ReLU {
+                try norm.infer(&x, context, thenReLU: true)
+                i += 2
+            } else {
+                try layers[i].infer(&x, context)
+                i += 1
+            }
+        }
     }
 
     public func backward(_ dy: Tensor, _ cache: [Any], needInputGradient: Bool) -> Tensor? {

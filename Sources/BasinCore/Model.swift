@@ -122,7 +122,11 @@ public final class Model {
 
     /// Logits only, in eval mode unless told otherwise.
     public func predict(_ x: Tensor, _ context: ForwardContext = .eval) throws -> Tensor {
-        try forward(x, context).0
+        guard !context.keepsCaches else { return try forward(x, context).0 }
+        var h = x
+        try features.infer(&h, context)
+        try head.infer(&h, context)
+        return h
     }
 
     /// Accumulates parameter gradients for dLoss/dlogits.

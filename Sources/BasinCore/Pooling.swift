@@ -70,6 +70,35 @@ public final class MaxPool2d: Layer {
         return (y, Cache(inputShape: x.shape, argmax: argmax))
     }
 
+    /// Without the argmax; the 2x2 window as a branch-free maximum that vectorizes.
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        guard kernel == 2, x.rank == 4, x.shape[2] >= 2, x.shape[3] >= 2 else {
+            x = try forward(x, context).0
+            return
+        }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let ho = h / 2, wo = w / 2
+        var y = Tensor(uninitialized: [n, c, ho, wo])
+        x.storage.withUnsafeBufferPointer { xp in
+            y.storage.withUnsafeMutableBufferPointer { yp in
+                parallelChunks(n * c) { _, planes in
+                    @inline(__always) func larger(_ a: Float, _ b: Float) -> Float { (b > a || b.isNaN) ? b : a }
+                    for pl in planes {
+                        for oh in 0..<ho {
+                            let top = xp.baseAddress! + pl * h * w + 2 * oh * w, bottom = top + w
+                            let out = yp.baseAddress! + (pl * ho + oh) * wo
+                            for ow in 0..<wo {
+                                out[ow] = larger(larger(larger(top[2 * ow], top[2 * ow + 1]), bottom[2 * ow]),
+                                                 bottom[2 * ow + 1])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        x = y
+    }
+
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
         guard needInputGradient else { return nil }
         var dx = Tensor(zeros: cache.inputShape)

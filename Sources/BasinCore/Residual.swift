@@ -30,6 +30,20 @@ public final class Residual: Layer {
         return (y, Cache(main: mainCache, shortcut: shortcutCache))
     }
 
+    public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
+        var y = x
+        try main.infer(&y, context)
+        try shortcut.infer(&x, context)
+        guard y.shape == x.shape else {
+            throw ShapeMismatch(layer: name, expected: "shortcut shape \(shapeString(x.shape))", actual: y.shape)
+        }
+        x.storage.withUnsafeMutableBufferPointer { sp in
+            y.storage.withUnsafeBufferPointer { yp in
+                for i in 0..<sp.count { sp[i] = yp[i] + sp[i] }
+            }
+        }
+    }
+
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
         let dMain = main.backward(dy, cache.main, needInputGradient: needInputGradient)
         let dShortcut = shortcut.backward(dy, cache.shortcut, needInputGradient: needInputGradient)

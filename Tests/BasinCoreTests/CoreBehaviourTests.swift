@@ -34,6 +34,54 @@ final class CoreBehaviourTests: XCTestCase {
         }
     }
 
+    /// The cache-free in-place path (fused BatchNorm+ReLU, argmax-free pooling) must give the
+    /// same bits as the caching forward pass, in eval mode and for a BatchNorm recompute.
+    func testInferenceWithoutCachesMatchesTheCachingForwardBitForBit() throws {
+        for arch in Architecture.allCases {
+            let a = Model(arch, numClasses: 10, seed: 5), b = Model(arch, numClasses: 10, seed: 5)
+            // Move the running statistics and BatchNorm parameters away from their initial values.
+            _ = try a.forward(randomTensor([8, 1, 28, 28], seed: 6), .train)
+            _ = try b.forward(randomTensor([8, 1, 28, 28], seed: 6), .train)
+            for (pa, pb) in zip(a.parameters, b.parameters) where pa.path.hasSuffix("bias") || pa.value.rank == 1 {
+                pa.value = randomTensor(pa.value.shape, seed: 7)
+                pb.value = pa.value
+            }
+            let x = randomTensor([6, 1, 28, 28], seed: 8)
+            for (mode, statistics) in [(Mode.eval, StatisticsUpdate.exponential(momentum: 0.1)), (.train, .cumulative)] {
+                let cached = try a.forward(x, ForwardContext(mode: mode, statistics: statistics, keepsCaches: true)).0
+                let inferred = try b.predict(x, ForwardContext(mode: mode, statistics: statistics, keepsCaches: false))
+                XCTAssertEqual(cached, inferred, "\(arch) \(mode): cache-free inference differs")
+                XCTAssertEqual(a.buffers.map(\.value), b.buffers.map(\.value), "\(arch) \(mode): running statistics differ")
+            }
+        }
+    }
+
+    /// Conv2d against the textbook sum, on non-square images, for the shapes with a lowering of
+    /// their own (same padding at stride 1) and the general one. Float sums of at most 75
+    /// products of values below 3: 1e-5 absolute.
+    func testConvolutionMatchesTheDirectSum() throws {
+        var rng = RandomGenerator(seed: 21)
+        for (k, stride, pad) in [(3, 1, 1), (5, 1, 2), (3, 2, 1), (3, 1, 0), (1, 1, 0)] {
+            let conv = Conv2d("c", inChannels: 3, outChannels: 4, kernel: k, stride: stride, padding: pad, bias: false, rng: &rng)
+            let (h, w) = (7, 5)
+            let x = randomTensor([2, 3, h, w], seed: 22)
+            let y = try conv.forward(x, .eval).0
+            let ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1
+            XCTAssertEqual(y.shape, [2, 4, ho, wo])
+            var expected = [Float]()
+            for i in 0..<2 { for o in 0..<4 { for oh in 0..<ho { for ow in 0..<wo {
+                var sum: Float = 0
+                for c in 0..<3 { for kh in 0..<k { for kw in 0..<k {
+                    let ih = oh * stride - pad + kh, iw = ow * stride - pad + kw
+                    guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+                    sum += x.storage[((i * 3 + c) * h + ih) * w + iw] * conv.weight.value.storage[((o * 3 + c) * k + kh) * k + kw]
+                } } }
+                expected.append(sum)
+            } } } }
+            assertClose(y.storage, expected, atol: 1e-5, rtol: 0, "conv k=\(k) stride=\(stride) pad=\(pad)")
+        }
+    }
+
     func testInferenceNeverChangesRunningStatistics() throws {
         let model = Model(.resnet20, numClasses: 10, seed: 1)
         _ = try model.forward(randomTensor([4, 1, 28, 28], seed: 2), .train)
