@@ -14,7 +14,7 @@ struct Basin: ParsableCommand {
                       Inspect.self, Evaluate.self,
                       Interpolate.self, Plane.self, Surface.self, SimplexCommand.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
                       SoupCommand.self, Membership.self,
-                      Bench.self])
+                      Plot.self, Bench.self])
 }
 
 
