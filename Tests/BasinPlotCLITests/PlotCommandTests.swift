@@ -147,6 +147,7 @@ final class PlotCommandTests: XCTestCase {
         let image = try PNGImage.read(path: path("plane.png"))
         XCTAssertEqual(image.width, 400)
         XCTAssertEqual(image.height, 300)
+        XCTAssertEqual(image.dpi ?? 0, 100, accuracy: 0.01, "pHYs records the resolution")
 
         // Provenance chunks.
         XCTAssertEqual(image.text(forKey: "Software"), "basin \(BasinCheckpoint.basinVersion)")
