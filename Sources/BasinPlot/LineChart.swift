@@ -75,9 +75,12 @@ public struct LinePanel: Equatable, Sendable {
     public var yRange: ClosedRange<Double>?
     /// Fixed x tick positions (e.g. whole ensemble sizes); by default nice values over the range.
     public var xTicks: [Double]?
+    /// Fixed x range (e.g. padded so end markers are not cut); by default the data's.
+    public var xRange: ClosedRange<Double>?
 
     public init(title: String? = nil, xLabel: String? = nil, yLabel: String? = nil, series: [LineSeries],
-                marks: [AxisMark] = [], logY: Bool = false, yRange: ClosedRange<Double>? = nil, xTicks: [Double]? = nil) {
+                marks: [AxisMark] = [], logY: Bool = false, yRange: ClosedRange<Double>? = nil, xTicks: [Double]? = nil,
+                xRange: ClosedRange<Double>? = nil) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -86,6 +89,7 @@ public struct LinePanel: Equatable, Sendable {
         self.logY = logY
         self.yRange = yRange
         self.xTicks = xTicks
+        self.xRange = xRange
     }
 }
 
@@ -137,6 +141,9 @@ public struct LineChart: Figure, Sendable {
                 }
             }
             if let xTicks = panel.xTicks { try Validate.finite(xTicks, "\(where_) x ticks") }
+            if let range = panel.xRange, !(range.lowerBound.isFinite && range.upperBound.isFinite && range.upperBound > range.lowerBound) {
+                throw PlotError.invalidArgument("\(where_) x range \(range) must be finite and non-empty")
+            }
             for mark in panel.marks where !mark.value.isFinite {
                 throw PlotError.nonFinite("\(where_) mark \"\(mark.label ?? "")\" is at \(mark.value)")
             }
@@ -163,7 +170,8 @@ public struct LineChart: Figure, Sendable {
             + panel.marks.filter { $0.orientation == .horizontal }.map { $0.value }
         ys = ys.filter { $0.isFinite && (!panel.logY || $0 > 0) }
         let xLow = xs.min() ?? 0, xHigh = xs.max() ?? 1
-        let xRange = xHigh > xLow ? xLow...xHigh : (xLow - 0.5)...(xLow + 0.5)
+        var xRange = xHigh > xLow ? xLow...xHigh : (xLow - 0.5)...(xLow + 0.5)
+        if let fixed = panel.xRange { xRange = fixed }
         if let fixed = panel.yRange { return (xRange, fixed) }
         var yLow = ys.min() ?? 0, yHigh = ys.max() ?? 1
         if panel.logY {

@@ -227,7 +227,7 @@ struct PlotEnsembles: ParsableCommand {
                 throw ValidationError("--methods: no method '\(name)' in the tables (methods: \(order.joined(separator: ", ")))")
             }
         }
-        var names = chosen
+        var names = chosen.map { PlotSweep.displayNames[$0] ?? $0 }
         if let labels {
             let given = commaList(labels)
             guard given.count == chosen.count else {
@@ -276,7 +276,11 @@ struct PlotEnsembles: ParsableCommand {
         let ticks = sorted.enumerated().filter { $0.offset % every == 0 }.map { Double($0.element) }
         var extra: [LegendItem] = []
         if memberMean { extra.append(LegendItem(name: "single member (mean)", color: Color(hex: 0x404040), style: .dotted)) }
-        let chart = LineChart(panels: [LinePanel(xLabel: "number of members", yLabel: axisLabel, series: series, xTicks: ticks)],
+        // A quarter step of room beyond the first and last size keeps their markers whole.
+        let pad = 0.25 * Double(max(1, (sorted.last ?? 1) - (sorted.first ?? 1)) ) / Double(max(1, sorted.count - 1))
+        let xRange = (Double(sorted.first ?? 1) - pad)...(Double(sorted.last ?? 1) + pad)
+        let chart = LineChart(panels: [LinePanel(xLabel: "number of members", yLabel: axisLabel, series: series, xTicks: ticks,
+                                                 xRange: xRange)],
                               title: figure.title, extraLegend: extra, size: figure.figureSize(height: 2.4))
         try figure.write(chart, kind: "ensembles", sources: files, extra: [("Metric", metric)])
         printRecord([("figure", "ensembles"), ("metric", metric), ("methods", chosen.joined(separator: ",")),

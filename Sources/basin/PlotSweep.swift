@@ -44,7 +44,9 @@ struct PlotSweep: ParsableCommand {
         "ensemble_nll": ("ensemble NLL", 1), "member_nll": ("member NLL", 1),
         "barrier": ("loss barrier to member 1", 1), "barrier_error": ("error barrier to member 1 (%)", 100),
     ]
-    static let displayNames = ["sse": "SSE", "starsse": "StarSSE", "fge": "FGE", "local-de": "Local DE"]
+    /// How the recipes' method names read in figures (other names are kept as given).
+    static let displayNames = ["sse": "SSE", "starsse": "StarSSE", "fge": "FGE", "local-de": "Local DE",
+                               "global-de": "Global DE", "scratch-de": "DE from scratch"]
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one sweep folder, interpolation file or CSV table") }
