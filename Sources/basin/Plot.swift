@@ -136,9 +136,10 @@ func commaList(_ text: String) -> [String] {
     text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
 }
 
-/// Short, distinct names for files: the file name without `.h5`/`.csv`, with as many parent
-/// folders as it takes to tell equal names apart (local/member-1, sse/member-1).
-func shortLabels(_ paths: [String]) -> [String] {
+/// Short, distinct names for files: the file name without `.h5`/`.csv` and its folder (a bare
+/// `member-2` says little), with as many more parent folders as it takes to tell equal names
+/// apart (runs/local/member-1, other/local/member-1).
+func shortLabels(_ paths: [String], minimumDepth: Int = 2) -> [String] {
     let parts = paths.map { path -> [String] in
         var components = path.split(separator: "/").map(String.init).filter { $0 != "." }
         if var last = components.popLast() {
@@ -147,7 +148,7 @@ func shortLabels(_ paths: [String]) -> [String] {
         }
         return components
     }
-    var depth = [Int](repeating: 1, count: paths.count)
+    var depth = parts.map { min(max(1, minimumDepth), max(1, $0.count)) }
     func label(_ i: Int) -> String { parts[i].suffix(depth[i]).joined(separator: "/") }
     var changed = true
     while changed {

@@ -99,7 +99,7 @@ struct PlotSweep: ParsableCommand {
         }
         let heatmap = AnnotatedHeatmap(
             panels: panels, rowLabels: eps.map(ratioLabel), columnLabels: lrs.map(ratioLabel),
-            rowTitle: "cycle epochs (\u{00D7} fine-tuning)", columnTitle: "cycle LR (\u{00D7} fine-tuning)",
+            rowTitle: "cycle epoch ratio", columnTitle: "cycle LR ratio",
             valueLabel: Self.known[metric]?.label ?? metric, title: figure.title, colormap: try color.parsedColormap(),
             logScale: color.log, colorRange: color.range, decimals: decimals, firstRowAtTop: false,
             size: figure.figureSize(height: panels.count > 1 ? 1.9 : 2.4))

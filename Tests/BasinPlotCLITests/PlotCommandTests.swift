@@ -230,7 +230,7 @@ final class PlotCommandTests: XCTestCase {
                            "--width", "3", "--height", "2.5", "--dpi", "100", "--levels", "none"])
         let image = try PNGImage.read(path: path("simplex.png"))
         XCTAssertEqual([image.width, image.height], [300, 250])
-        XCTAssertEqual(values("vertex", in: out), ["m1", "m2", "m3"])
+        XCTAssertEqual(values("vertex", in: out), ["a/m1", "b/m2", "c/m3"], "file names with their folder")
         XCTAssertEqual(image.text(forKey: "Source"), path("simplex.h5"))
         // Loss grows with the weight of A (bottom left). 12% of the way from a corner to the centre the
         // corner's weight is 1 - 0.12 * 2 / 3 = 0.92 and each other corner's 0.04.
