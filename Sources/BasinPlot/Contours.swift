@@ -78,14 +78,15 @@ enum ContourPainter {
     /// farthest from the box edges, from labels already placed and from `obstacles` (markers and
     /// their labels), so labels do not pile up.
     static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, inside rect: PixelRect,
-                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+                     avoiding obstacles: [PixelPoint] = [], boxes: [PixelRect] = [], canvas: Canvas) {
         let clearance = { (p: PixelPoint) in min(p.x - rect.minX, rect.maxX - p.x, p.y - rect.minY, rect.maxY - p.y) }
-        draw(mesh: mesh, levels: levels, labeled: labeled, clearance: clearance, avoiding: obstacles, canvas: canvas)
+        draw(mesh: mesh, levels: levels, labeled: labeled, clearance: clearance, avoiding: obstacles, boxes: boxes, canvas: canvas)
     }
 
-    /// `clearance` gives a point's distance to the edge of the drawing area (box or triangle).
+    /// `clearance` gives a point's distance to the edge of the drawing area (box or triangle);
+    /// labels keep clear of the `obstacles` points and of the `boxes` (other text) as a whole.
     static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, clearance: (PixelPoint) -> Double,
-                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+                     avoiding obstacles: [PixelPoint] = [], boxes: [PixelRect] = [], canvas: Canvas) {
         guard !levels.isEmpty else { return }
         let color = Color(red: 0.1, green: 0.1, blue: 0.1, alpha: 0.75)
         let step = levels.count > 1 ? zip(levels.dropFirst(), levels).map { $0 - $1 }.min() ?? 1 : abs(levels[0])
@@ -97,7 +98,8 @@ enum ContourPainter {
             canvas.segments(pieces, color, width: canvas.pt(Theme.contourLineWidth))
             guard labeled else { continue }
             let text = TickMaker.format(level, step: step > 0 ? step : abs(level))
-            let textWidth = canvas.measure(text, size: canvas.pt(Theme.tickLabelSize - 1)).width
+            let textMetrics = canvas.measure(text, size: canvas.pt(Theme.tickLabelSize - 1))
+            let textWidth = textMetrics.width, textHeight = textMetrics.capHeight + textMetrics.descent
             var best: (score: Double, point: PixelPoint)?
             for (p, q) in pieces {
                 let mid = PixelPoint(x: (p.x + q.x) / 2, y: (p.y + q.y) / 2)
@@ -105,7 +107,12 @@ enum ContourPainter {
                 let crowd = placed.map { hypot($0.x - mid.x, $0.y - mid.y) }.min() ?? .infinity
                 // Obstacles are points, the label is a box: keep its half width clear of them too.
                 let blocked = obstacles.map { hypot($0.x - mid.x, ($0.y - mid.y) * 2) - textWidth / 2 }.min() ?? .infinity
-                let score = min(edge, crowd / 2, blocked)
+                // Gap between this label's box and each text box (negative when they overlap).
+                let label = PixelRect(x: mid.x - textWidth / 2, y: mid.y - textHeight / 2, width: textWidth, height: textHeight)
+                let gap = boxes.map { box in
+                    max(box.minX - label.maxX, label.minX - box.maxX, box.minY - label.maxY, label.minY - box.maxY)
+                }.min() ?? .infinity
+                let score = min(edge, crowd / 2, blocked, gap)
                 if best == nil || score > best!.score { best = (score, mid) }
             }
             if let best, best.score > canvas.pt(3) {

@@ -212,6 +212,17 @@ public struct LineChart: Figure, Sendable {
         return rows
     }
 
+    /// Rows the legend takes at this figure's width (entries wrap to it); 0 without a legend.
+    public func legendRowCount() throws -> Int {
+        guard showLegend else { return 0 }
+        let canvas = try Canvas(size: size)
+        let rows = legendRows(legendEntries(), width: Double(canvas.width) - 2 * canvas.pt(Theme.outerMargin), canvas: canvas)
+        return rows.count
+    }
+
+    /// Height of one legend row, in inches: what each row beyond the first takes from the panels.
+    public static var legendRowHeightInches: Double { Theme.tickLabelSize * 1.45 / 72 }
+
     public func render(to path: String, metadata: PNGMetadata) throws {
         try validate()
         let canvas = try Canvas(size: size)

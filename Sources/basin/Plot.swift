@@ -56,6 +56,19 @@ struct FigureOptions: ParsableArguments {
                    dpi: dpi)
     }
 
+    /// Whether the height was left to the figure.
+    var defaultHeight: Bool { height == nil && size == nil }
+
+    /// A line chart whose default height grows by a legend row for each row beyond the first, so
+    /// long legends do not squeeze the panels.
+    func fittingLegend(_ chart: LineChart) throws -> LineChart {
+        guard defaultHeight else { return chart }
+        var fitted = chart
+        let extra = max(0, try chart.legendRowCount() - 1)
+        fitted.size.heightInches += Double(extra) * LineChart.legendRowHeightInches
+        return fitted
+    }
+
     /// Renders `figure` to --out with the provenance chunks and reports it on stdout.
     func write(_ figure: Figure, kind: String, sources: [String], extra: [(key: String, value: String)] = []) throws {
         try ensureFolder(of: out)

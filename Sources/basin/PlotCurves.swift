@@ -154,8 +154,8 @@ struct PlotInterpolation: ParsableCommand {
             extra.append(LegendItem(name: barrier == "mean" ? "barrier (over mean)" : "barrier", color: Color(hex: 0x404040),
                                     style: .dotted, marker: .diamond))
         }
-        let chart = LineChart(panels: panels, title: figure.title, extraLegend: extra,
-                              size: figure.figureSize(height: panels.count > 1 ? 2.3 : 2.4))
+        let chart = try figure.fittingLegend(LineChart(panels: panels, title: figure.title, extraLegend: extra,
+                                                       size: figure.figureSize(height: panels.count > 1 ? 2.3 : 2.4)))
         try figure.write(chart, kind: "interpolation", sources: files)
         printRecord([("figure", "interpolation"), ("files", String(files.count)), ("out", figure.out),
                      ("width", String(chart.size.pixelWidth)), ("height", String(chart.size.pixelHeight))])
@@ -279,9 +279,9 @@ struct PlotEnsembles: ParsableCommand {
         // A quarter step of room beyond the first and last size keeps their markers whole.
         let pad = 0.25 * Double(max(1, (sorted.last ?? 1) - (sorted.first ?? 1)) ) / Double(max(1, sorted.count - 1))
         let xRange = (Double(sorted.first ?? 1) - pad)...(Double(sorted.last ?? 1) + pad)
-        let chart = LineChart(panels: [LinePanel(xLabel: "number of members", yLabel: axisLabel, series: series, xTicks: ticks,
-                                                 xRange: xRange)],
-                              title: figure.title, extraLegend: extra, size: figure.figureSize(height: 2.4))
+        let chart = try figure.fittingLegend(LineChart(
+            panels: [LinePanel(xLabel: "number of members", yLabel: axisLabel, series: series, xTicks: ticks, xRange: xRange)],
+            title: figure.title, extraLegend: extra, size: figure.figureSize(height: 2.4)))
         try figure.write(chart, kind: "ensembles", sources: files, extra: [("Metric", metric)])
         printRecord([("figure", "ensembles"), ("metric", metric), ("methods", chosen.joined(separator: ",")),
                      ("runs", runsPerMethod.joined(separator: ",")), ("out", figure.out),

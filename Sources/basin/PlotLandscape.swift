@@ -119,13 +119,18 @@ struct PlotPlane: ParsableCommand {
             }
         }
         let surface = grid.kind == "surface"
-        let heatmap = PlaneHeatmap(
+        var heatmap = PlaneHeatmap(
             x: grid.x, y: grid.y, values: values, metricLabel: metric.display.label, title: figure.title,
-            xLabel: xlabel ?? (surface ? "direction 1" : "x: along C \u{2212} A"),
-            yLabel: ylabel ?? (surface ? "direction 2" : "y"),
+            xLabel: xlabel ?? (surface ? "direction 1" : "u: along C \u{2212} A"),
+            yLabel: ylabel ?? (surface ? "direction 2" : "v: towards B"),
             logScale: color.log, colormap: try color.parsedColormap(), colorRange: color.range,
             contours: try contours.parsedLevels(), labelContours: !contours.noContourLabels, points: points,
             size: figure.figureSize(height: 2.8))
+        // A wide plane at equal aspect leaves empty bands above and below: by default the figure
+        // is only as tall as the plot at full width needs (at most 2.8 in, at least 1.6 in).
+        if figure.defaultHeight {
+            heatmap.size.heightInches = min(2.8, max(1.6, try heatmap.heightFittingWidth()))
+        }
         try figure.write(heatmap, kind: "plane", sources: [file], extra: [("Metric", metric.rawValue)])
         let layout = try heatmap.layout()
         printRecord([("figure", "plane"), ("metric", metric.rawValue), ("out", figure.out),
