@@ -13,11 +13,45 @@ public enum ContourLevels: Equatable, Sendable {
         case .automatic(let count):
             guard count > 0 else { return [] }
             if scale.logarithmic {
-                return TickMaker.logarithmic(low: scale.low, high: scale.high).values
-                    .filter { $0 > scale.low && $0 < scale.high }
+                // Over three decades or more, the powers of ten; over one to three there are too
+                // few of them, so round values spread evenly on the log scale instead.
+                if scale.low > 0, scale.high / scale.low >= 1000 {
+                    let decades = TickMaker.logarithmic(low: scale.low, high: scale.high).values
+                        .filter { $0 > scale.low && $0 < scale.high }
+                    if decades.count >= 2 { return decades }
+                }
+                // Within one decade log and linear spacing differ little: round linear values.
+                if scale.low > 0, scale.high / scale.low >= 10 {
+                    return Self.logSpaced(low: scale.low, high: scale.high, count: count)
+                }
             }
             return TickMaker.contourLevels(low: scale.low, high: scale.high, target: count)
         }
+    }
+}
+
+extension ContourLevels {
+    /// About `count` round values (1, 1.5, 2, 3, 4, 5, 6, 8 times a power of ten) strictly inside
+    /// (low, high), as evenly spaced in log10 as those values allow.
+    static func logSpaced(low: Double, high: Double, count: Int) -> [Double] {
+        guard low > 0, high > low, count > 0 else { return [] }
+        var candidates: [Double] = []
+        for exponent in Int(floor(log10(low)))...Int(ceil(log10(high))) {
+            for mantissa in [1.0, 1.5, 2, 3, 4, 5, 6, 8] {
+                let value = mantissa * pow(10, Double(exponent))
+                if value > low * (1 + 1e-9), value < high * (1 - 1e-9) { candidates.append(value) }
+            }
+        }
+        guard candidates.count > count else { return candidates }
+        var chosen: [Double] = []
+        let a = log10(low), b = log10(high)
+        for k in 1...count {
+            let target = a + (b - a) * Double(k) / Double(count + 1)
+            if let nearest = candidates.min(by: { abs(log10($0) - target) < abs(log10($1) - target) }), !chosen.contains(nearest) {
+                chosen.append(nearest)
+            }
+        }
+        return chosen.sorted()
     }
 }
 
