@@ -183,10 +183,11 @@ struct PlotSimplex: ParsableCommand {
             guard given.count == 3 else { throw ValidationError("--vertex-labels needs three labels, got \(given.count)") }
             for (i, text) in given.enumerated() where !text.isEmpty { labels[i] = text }
         }
-        let plot = SimplexPlot(resolution: n, values: values, vertexLabels: labels, metricLabel: metric.display.label,
+        var plot = SimplexPlot(resolution: n, values: values, vertexLabels: labels, metricLabel: metric.display.label,
                                title: figure.title, colormap: try color.parsedColormap(), logScale: color.log,
                                colorRange: color.range, contours: try contours.parsedLevels(),
                                labelContours: !contours.noContourLabels, size: figure.figureSize(height: 2.8))
+        if figure.defaultHeight { plot.size.heightInches = min(2.8, max(1.6, try plot.heightFittingWidth())) }
         try figure.write(plot, kind: "simplex", sources: [file], extra: [("Metric", metric.rawValue)])
         printRecord([("figure", "simplex"), ("metric", metric.rawValue), ("out", figure.out),
                      ("width", String(plot.size.pixelWidth)), ("height", String(plot.size.pixelHeight))])
