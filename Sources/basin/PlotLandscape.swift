@@ -45,7 +45,9 @@ func readLandscape(_ path: String, for figure: String) throws -> LandscapeGrid {
     do { grid = try LandscapeGrid.read(path: path) } catch { throw PlotInputError("\(error)") }
     guard grid.cellsDone > 0 else { throw PlotInputError("\(path) holds no computed cell yet (\(grid.kind) still to be run)") }
     if grid.missingCount > 0 {
-        warn("\(path): \(grid.missingCount) of \(grid.domainCount) cells not computed (shard \(grid.shardIndex)/\(grid.shardCount)?); drawn gray")
+        let why = grid.shardCount > 1 ? "it is shard \(grid.shardIndex)/\(grid.shardCount); join the shards with basin merge"
+            : "still being computed, or interrupted: rerun the same command to resume"
+        warn("\(path): \(grid.missingCount) of \(grid.domainCount) cells not computed (\(why)); drawn gray")
     }
     return grid
 }

@@ -224,6 +224,31 @@ final class PlotCommandTests: XCTestCase {
         try assertFails(["plot", "plane", path("line.h5"), "-o", path("x.png")], mentioning: "1-D")
     }
 
+    func testShardWithMissingCellsIsDrawnGrayWithAWarning() throws {
+        try writePlane("full.h5")
+        var grid = try LandscapeGrid.read(path: path("full.h5"))
+        grid.shardIndex = 1
+        grid.shardCount = 2
+        for cell in 0..<grid.cellCount where cell % 9 >= 6 && cell / 9 >= 3 {
+            grid.loss[cell] = .nan
+            grid.error[cell] = .nan
+            grid.done[cell] = 0
+        }
+        try grid.write(to: path("shard.h5"))
+        let r = try runBasin(["plot", "plane", path("shard.h5"), "--metric", "test_loss", "--levels", "none", "-o", path("shard.png"),
+                              "--dpi", "100"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("9 of 54 cells not computed") && r.stderr.contains("basin merge"), r.stderr)
+        let plot = numbers(values("plot_box", in: r.stdout).first ?? "")
+        let image = try PNGImage.read(path: path("shard.png"))
+        // Data (2.75, 1.75) lies inside the missing block x >= 2, y >= 1; (-0.75, -0.25) in computed cells.
+        let gx = Int(plot[0] + 3.75 / 4 * (plot[2] - plot[0])), gy = Int(plot[3] - 2.25 / 2.5 * (plot[3] - plot[1]))
+        assertColor(image, gx, gy, Color.missing, "missing cell")
+        let cx = Int(plot[0] + 0.25 / 4 * (plot[2] - plot[0])), cy = Int(plot[3] - 0.25 / 2.5 * (plot[3] - plot[1]))
+        let p = image.pixel(x: cx, y: cy)
+        XCTAssertNotEqual([p.r, p.g, p.b], [0xBD, 0xBD, 0xBD], "computed cells are not gray")
+    }
+
     func testSimplexFigure() throws {
         try writeSimplex("simplex.h5")
         let out = try run(["plot", "simplex", path("simplex.h5"), "--metric", "test_loss", "-o", path("simplex.png"),
