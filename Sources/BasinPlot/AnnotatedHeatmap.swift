@@ -74,6 +74,8 @@ public struct AnnotatedHeatmap: Figure, Sendable {
 
     private func cellText(_ value: Double, scale: ColorScale) -> String {
         guard value.isFinite else { return "–" }
+        // An exact zero (e.g. no barrier at all) reads better as "0" than as "0.0000".
+        if value == 0 { return "0" }
         let places: Int
         if let decimals { places = max(0, decimals) } else {
             let magnitude = max(abs(scale.low), abs(scale.high), 1e-12)
