@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinData", "BasinCore"]),
         // Runs the built `basin` binary (BASIN_BIN or .build/release/basin); links nothing of basin.
         .testTarget(name: "BasinCLITests"),
+        // `basin plot` end to end: writes tiny results files, runs the binary, decodes the PNGs.
+        .testTarget(name: "BasinPlotCLITests", dependencies: ["BasinPlot", "BasinAnalysis", "BasinCheckpoint", "BasinCore"]),
         .testTarget(name: "BasinAnalysisTests", dependencies: ["BasinAnalysis", "BasinCheckpoint", "BasinCore", "BasinData",
                                                                "CZlib"]),
     ]

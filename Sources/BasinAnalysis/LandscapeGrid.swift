@@ -10,24 +10,31 @@ public struct LandscapePoint: Equatable, Sendable {
     public var y: Double
     /// Distance from the plane (0 for the points that define it).
     public var distance: Double
+    /// The checkpoint's `role` attribute (pretrained, finetuned, snapshot, soup, ...), nil when
+    /// unknown (files written before roles were recorded). Not part of the fingerprint: the
+    /// SHA-256 already names the file.
+    public var role: String?
 
-    public init(label: String, sha256: String, x: Double, y: Double, distance: Double) {
+    public init(label: String, sha256: String, x: Double, y: Double, distance: Double, role: String? = nil) {
         self.label = label
         self.sha256 = sha256
         self.x = x
         self.y = y
         self.distance = distance
+        self.role = role
     }
 }
 
-/// Loss and error over a grid of weights origin + x u + y v: the results file of `basin plane`
-/// and `basin surface` (docs/ANALYSIS.md). Cells are numbered row-major, cell = iy * nx + ix;
-/// arrays are [ny, nx]. Cells not computed yet are NaN with done = 0.
+/// Loss and error over a grid of weights origin + x u + y v: the results file of `basin plane`,
+/// `basin surface` and `basin simplex` (docs/ANALYSIS.md). Cells are numbered row-major,
+/// cell = iy * nx + ix; arrays are [ny, nx]. Cells not computed yet are NaN with done = 0.
+/// A simplex (origin C, u = A - C, v = B - C, x = y = 0, 1/n, ..., 1) only has the cells with
+/// ix + iy <= n: the others lie outside the triangle, stay NaN with done = 0 and are never due.
 public struct LandscapeGrid: Equatable {
     public static let formatName = "basin-landscape"
     public static let formatVersion: Int64 = 1
 
-    /// "plane" or "surface".
+    /// "plane", "surface" or "simplex".
     public var kind: String
     public var architecture: String
     public var numClasses: Int
@@ -42,8 +49,12 @@ public struct LandscapeGrid: Equatable {
     public var inputs: [LandscapePoint]
     /// Checkpoints projected onto the plane.
     public var projected: [LandscapePoint]
+    /// Test loss and error.
     public var loss: [Double]
     public var error: [Double]
+    /// Training loss and error, when the grid evaluates the training split too (`--train`).
+    public var trainLoss: [Double]?
+    public var trainError: [Double]?
     public var done: [Int64]
     public var shardIndex: Int
     public var shardCount: Int
@@ -51,11 +62,17 @@ public struct LandscapeGrid: Equatable {
     public var nx: Int { x.count }
     public var ny: Int { y.count }
     public var cellCount: Int { x.count * y.count }
-    public var missingCount: Int { done.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
+    public var hasTrain: Bool { trainLoss != nil }
+    /// Whether the cell belongs to the grid (always, except outside a simplex's triangle).
+    public func inDomain(_ cell: Int) -> Bool { kind != "simplex" || cell % nx + cell / nx <= nx - 1 }
+    public var domainCount: Int { (0..<cellCount).filter(inDomain).count }
+    public var missingCount: Int { (0..<cellCount).filter { inDomain($0) && done[$0] == 0 }.count }
+    public var cellsDone: Int { done.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
 
     public init(kind: String, architecture: String, numClasses: Int, x: [Double], y: [Double],
                 settings: [String: HDF5AttributeValue], origin: [Double], u: [Double], v: [Double],
-                inputs: [LandscapePoint], projected: [LandscapePoint], shardIndex: Int = 0, shardCount: Int = 1) {
+                inputs: [LandscapePoint], projected: [LandscapePoint], train: Bool = false,
+                shardIndex: Int = 0, shardCount: Int = 1) {
         self.kind = kind
         self.architecture = architecture
         self.numClasses = numClasses
@@ -71,6 +88,10 @@ public struct LandscapeGrid: Equatable {
         loss = [Double](repeating: .nan, count: n)
         error = [Double](repeating: .nan, count: n)
         done = [Int64](repeating: 0, count: n)
+        if train {
+            trainLoss = [Double](repeating: .nan, count: n)
+            trainError = [Double](repeating: .nan, count: n)
+        }
         self.shardIndex = shardIndex
         self.shardCount = shardCount
     }
@@ -81,6 +102,8 @@ public struct LandscapeGrid: Equatable {
         var text = "\(kind)|\(architecture)|\(numClasses)|"
         for key in settings.keys.sorted() { text += "\(key)=\(settings[key]!)|" }
         for p in inputs + projected { text += "\(p.label):\(p.sha256)|" }
+        // Only grids with a training split say so, so older files keep their fingerprints.
+        if hasTrain { text += "splits=test,train|" }
         var bytes = Array(text.utf8)
         for array in [x, y, origin, u, v] {
             bytes += withUnsafeBytes(of: Int64(array.count).littleEndian) { Array($0) }
@@ -89,8 +112,8 @@ public struct LandscapeGrid: Equatable {
         return SHA256.hex(of: bytes)
     }
 
-    /// The cells this shard computes: every shardCount-th, starting at shardIndex.
-    public var shardCells: [Int] { Array(stride(from: shardIndex, to: cellCount, by: shardCount)) }
+    /// The cells this shard computes: every shardCount-th, starting at shardIndex (inside the domain).
+    public var shardCells: [Int] { stride(from: shardIndex, to: cellCount, by: shardCount).filter(inDomain) }
 
     public func weights(cell: Int) -> [Double] {
         let ix = cell % nx, iy = cell / nx
@@ -114,7 +137,7 @@ public struct LandscapeGrid: Equatable {
             try root.setAttribute("shard_count", .int64(Int64(shardCount)))
             try root.setAttribute("nx", .int64(Int64(nx)))
             try root.setAttribute("ny", .int64(Int64(ny)))
-            try root.setAttribute("cells_done", .int64(Int64(cellCount - missingCount)))
+            try root.setAttribute("cells_done", .int64(Int64(cellsDone)))
             try root.setAttribute("basin_version", .string(BasinCheckpoint.basinVersion))
             for key in settings.keys.sorted() { try root.setAttribute(key, settings[key]!) }
             try root.writeDataset("x", HDF5Array(shape: [nx], values: .float64(x)))
@@ -122,6 +145,10 @@ public struct LandscapeGrid: Equatable {
             try root.writeDataset("loss", HDF5Array(shape: [ny, nx], values: .float64(loss)))
             try root.writeDataset("error", HDF5Array(shape: [ny, nx], values: .float64(error)))
             try root.writeDataset("done", HDF5Array(shape: [ny, nx], values: .int64(done)))
+            if let trainLoss, let trainError {
+                try root.writeDataset("train_loss", HDF5Array(shape: [ny, nx], values: .float64(trainLoss)))
+                try root.writeDataset("train_error", HDF5Array(shape: [ny, nx], values: .float64(trainError)))
+            }
             try Self.writePoints(inputs, to: try root.createGroup("inputs"))
             try Self.writePoints(projected, to: try root.createGroup("projected"))
             let basis = try root.createGroup("basis")
@@ -134,6 +161,7 @@ public struct LandscapeGrid: Equatable {
     static func writePoints(_ points: [LandscapePoint], to group: HDF5Group) throws {
         try group.setAttribute("paths", .string(jsonArray(points.map(\.label))))
         try group.setAttribute("sha256", .string(jsonArray(points.map(\.sha256))))
+        try group.setAttribute("roles", .string(jsonArray(points.map { $0.role ?? "" })))
         try group.writeDataset("xy", HDF5Array(shape: [points.count, 2], values: .float64(points.flatMap { [$0.x, $0.y] })))
         try group.writeDataset("distance", HDF5Array(shape: [points.count], values: .float64(points.map(\.distance))))
     }
@@ -141,11 +169,16 @@ public struct LandscapeGrid: Equatable {
     static func readPoints(_ group: HDF5Group, file: String) throws -> [LandscapePoint] {
         let labels = try stringList(group, "paths", file: file), hashes = try stringList(group, "sha256", file: file)
         let xy = try group.readDataset("xy").values.asDoubles, distance = try group.readDataset("distance").values.asDoubles
-        guard labels.count == hashes.count, xy.count == 2 * labels.count, distance.count == labels.count else {
+        // Roles are optional: files written before they were recorded have none.
+        let roles = try group.attribute("roles") == nil ? nil : try stringList(group, "roles", file: file)
+        guard labels.count == hashes.count, xy.count == 2 * labels.count, distance.count == labels.count,
+              roles == nil || roles!.count == labels.count else {
             throw AnalysisError("\(file): \(group.path) holds inconsistent point arrays")
         }
         return labels.indices.map { i in
-            LandscapePoint(label: labels[i], sha256: hashes[i], x: xy[2 * i], y: xy[2 * i + 1], distance: distance[i])
+            let role = roles.flatMap { $0[i].isEmpty ? nil : $0[i] }
+            return LandscapePoint(label: labels[i], sha256: hashes[i], x: xy[2 * i], y: xy[2 * i + 1], distance: distance[i],
+                                  role: role)
         }
     }
 
@@ -168,12 +201,15 @@ public struct LandscapeGrid: Equatable {
             guard case .int64(let v)? = try root.attribute(name) else { throw AnalysisError("\(path): attribute \(name) missing") }
             return Int(v)
         }
-        guard try string("format") == formatName else { throw AnalysisError("\(path) is not a basin landscape file") }
+        guard case .string(let format)? = try root.attribute("format"), format == formatName else {
+            throw AnalysisError("\(path) is not a basin landscape file (written by basin plane, surface or simplex)")
+        }
         let fixed: Set<String> = ["format", "format_version", "kind", "architecture", "num_classes", "fingerprint",
                                   "shard_index", "shard_count", "nx", "ny", "cells_done", "basin_version"]
         var settings: [String: HDF5AttributeValue] = [:]
         for name in try root.attributeNames() where !fixed.contains(name) { settings[name] = try root.attribute(name) }
         let basis = try root.openGroup("basis")
+        let train = try root.contains("train_loss")
         var grid = LandscapeGrid(kind: try string("kind"), architecture: try string("architecture"),
                                  numClasses: try int("num_classes"),
                                  x: try root.readDataset("x").values.asDoubles, y: try root.readDataset("y").values.asDoubles,
@@ -181,7 +217,7 @@ public struct LandscapeGrid: Equatable {
                                  origin: try basis.readDataset("origin").values.asDoubles,
                                  u: try basis.readDataset("u").values.asDoubles, v: try basis.readDataset("v").values.asDoubles,
                                  inputs: try readPoints(try root.openGroup("inputs"), file: path),
-                                 projected: try readPoints(try root.openGroup("projected"), file: path),
+                                 projected: try readPoints(try root.openGroup("projected"), file: path), train: train,
                                  shardIndex: try int("shard_index"), shardCount: try int("shard_count"))
         let loss = try root.readDataset("loss").values.asDoubles, error = try root.readDataset("error").values.asDoubles
         guard case .int64(let done) = try root.readDataset("done").values,
@@ -191,6 +227,15 @@ public struct LandscapeGrid: Equatable {
         grid.loss = loss
         grid.error = error
         grid.done = done
+        if train {
+            let trainLoss = try root.readDataset("train_loss").values.asDoubles
+            let trainError = try root.readDataset("train_error").values.asDoubles
+            guard trainLoss.count == grid.cellCount, trainError.count == grid.cellCount else {
+                throw AnalysisError("\(path): train_loss and train_error must each hold \(grid.cellCount) cells")
+            }
+            grid.trainLoss = trainLoss
+            grid.trainError = trainError
+        }
         guard try string("fingerprint") == grid.fingerprint else {
             throw AnalysisError("\(path): stored fingerprint does not match its contents")
         }
@@ -212,12 +257,18 @@ public struct LandscapeGrid: Equatable {
             for c in 0..<grid.cellCount where grid.done[c] != 0 {
                 if merged.done[c] != 0 {
                     guard merged.loss[c].bitPattern == grid.loss[c].bitPattern,
-                          merged.error[c].bitPattern == grid.error[c].bitPattern else {
+                          merged.error[c].bitPattern == grid.error[c].bitPattern,
+                          merged.trainLoss?[c].bitPattern == grid.trainLoss?[c].bitPattern,
+                          merged.trainError?[c].bitPattern == grid.trainError?[c].bitPattern else {
                         throw AnalysisError("merge: cell \(c) differs between \(path) and another shard")
                     }
                 } else {
                     merged.loss[c] = grid.loss[c]
                     merged.error[c] = grid.error[c]
+                    if let t = grid.trainLoss?[c], let e = grid.trainError?[c] {
+                        merged.trainLoss?[c] = t
+                        merged.trainError?[c] = e
+                    }
                     merged.done[c] = 1
                 }
             }
@@ -238,16 +289,25 @@ public struct LandscapeGrid: Equatable {
             }
             loss = existing.loss
             error = existing.error
+            trainLoss = existing.trainLoss
+            trainError = existing.trainError
             done = existing.done
         }
         let todo = shardCells.filter { done[$0] == 0 }
         if !todo.isEmpty { reportProgress("\(progressLabel): \(todo.count) of \(shardCells.count) cells to compute") }
         let start = Date()
         var sinceSave = 0
+        let splits = hasTrain ? ["eval", "train"] : ["eval"]
+        if hasTrain, evaluator.splits["train"] == nil { throw AnalysisError("\(progressLabel): the evaluator has no training split") }
         for (k, cell) in todo.enumerated() {
-            let result = try evaluator.evaluate(parameters: weights(cell: cell), on: ["eval"])[0]
+            let results = try evaluator.evaluate(parameters: weights(cell: cell), on: splits)
+            let result = results[0]
             loss[cell] = result.loss
             error[cell] = result.error
+            if hasTrain {
+                trainLoss![cell] = results[1].loss
+                trainError![cell] = results[1].error
+            }
             done[cell] = 1
             sinceSave += 1
             let elapsed = Date().timeIntervalSince(start)

@@ -74,6 +74,8 @@ public struct AnnotatedHeatmap: Figure, Sendable {
 
     private func cellText(_ value: Double, scale: ColorScale) -> String {
         guard value.isFinite else { return "–" }
+        // An exact zero (e.g. no barrier at all) reads better as "0" than as "0.0000".
+        if value == 0 { return "0" }
         let places: Int
         if let decimals { places = max(0, decimals) } else {
             let magnitude = max(abs(scale.low), abs(scale.high), 1e-12)
@@ -125,8 +127,8 @@ public struct AnnotatedHeatmap: Figure, Sendable {
                     let cell = PixelRect(x: rect.x + Double(column) * cellWidth, y: rect.y + Double(displayRow) * cellHeight,
                                          width: cellWidth, height: cellHeight)
                     let fill = value.isFinite ? colormap.color(at: scale.position(value)) : Color.missing
-                    // Slight overlap hides hairline seams between antialiased neighbours.
-                    canvas.fill(PixelRect(x: cell.x, y: cell.y, width: cell.width + 0.5, height: cell.height + 0.5), fill)
+                    // Cells on whole pixels: no antialiased seams between neighbours of the same color.
+                    canvas.fill(cell.snapped, fill)
                     canvas.text(cellText(value, scale: scale), at: PixelPoint(x: cell.midX, y: cell.midY), size: cellTextSize,
                                 color: fill.contrastingText, horizontal: .center, vertical: .center)
                 }
@@ -139,8 +141,11 @@ public struct AnnotatedHeatmap: Figure, Sendable {
                 canvas.text(label, at: PixelPoint(x: x, y: rect.maxY + length + canvas.pt(Theme.tickPadding)), size: tickSize,
                             horizontal: .center, vertical: .top)
             }
-            if let columnTitle, !columnTitle.isEmpty {
-                canvas.text(columnTitle, at: PixelPoint(x: rect.midX, y: rect.maxY + AxisPainter.bottomExtent(hasTickLabels: true, label: columnTitle, canvas: canvas)),
+            // One column title under all panels: the panels share their columns.
+            if index == panels.count - 1, let columnTitle, !columnTitle.isEmpty {
+                let firstLeft = left, lastRight = rect.maxX
+                canvas.text(columnTitle, at: PixelPoint(x: (firstLeft + lastRight) / 2,
+                                                        y: rect.maxY + AxisPainter.bottomExtent(hasTickLabels: true, label: columnTitle, canvas: canvas)),
                             size: canvas.pt(Theme.labelSize), horizontal: .center, vertical: .baseline)
             }
             if index == 0 {

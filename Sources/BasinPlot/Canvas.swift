@@ -361,7 +361,7 @@ final class Canvas {
     }
 
     func write(to path: String, metadata: PNGMetadata) throws {
-        try PNGWriter.write(path: path, width: width, height: height, rgba: try rgbaPixels(), metadata: metadata)
+        try PNGWriter.write(path: path, width: width, height: height, rgba: try rgbaPixels(), metadata: metadata, dpi: scale * 72)
     }
 }
 

@@ -13,11 +13,45 @@ public enum ContourLevels: Equatable, Sendable {
         case .automatic(let count):
             guard count > 0 else { return [] }
             if scale.logarithmic {
-                return TickMaker.logarithmic(low: scale.low, high: scale.high).values
-                    .filter { $0 > scale.low && $0 < scale.high }
+                // Over three decades or more, the powers of ten; over one to three there are too
+                // few of them, so round values spread evenly on the log scale instead.
+                if scale.low > 0, scale.high / scale.low >= 1000 {
+                    let decades = TickMaker.logarithmic(low: scale.low, high: scale.high).values
+                        .filter { $0 > scale.low && $0 < scale.high }
+                    if decades.count >= 2 { return decades }
+                }
+                // Within one decade log and linear spacing differ little: round linear values.
+                if scale.low > 0, scale.high / scale.low >= 10 {
+                    return Self.logSpaced(low: scale.low, high: scale.high, count: count)
+                }
             }
             return TickMaker.contourLevels(low: scale.low, high: scale.high, target: count)
         }
+    }
+}
+
+extension ContourLevels {
+    /// About `count` round values (1, 1.5, 2, 3, 4, 5, 6, 8 times a power of ten) strictly inside
+    /// (low, high), as evenly spaced in log10 as those values allow.
+    static func logSpaced(low: Double, high: Double, count: Int) -> [Double] {
+        guard low > 0, high > low, count > 0 else { return [] }
+        var candidates: [Double] = []
+        for exponent in Int(floor(log10(low)))...Int(ceil(log10(high))) {
+            for mantissa in [1.0, 1.5, 2, 3, 4, 5, 6, 8] {
+                let value = mantissa * pow(10, Double(exponent))
+                if value > low * (1 + 1e-9), value < high * (1 - 1e-9) { candidates.append(value) }
+            }
+        }
+        guard candidates.count > count else { return candidates }
+        var chosen: [Double] = []
+        let a = log10(low), b = log10(high)
+        for k in 1...count {
+            let target = a + (b - a) * Double(k) / Double(count + 1)
+            if let nearest = candidates.min(by: { abs(log10($0) - target) < abs(log10($1) - target) }), !chosen.contains(nearest) {
+                chosen.append(nearest)
+            }
+        }
+        return chosen.sorted()
     }
 }
 
@@ -78,14 +112,15 @@ enum ContourPainter {
     /// farthest from the box edges, from labels already placed and from `obstacles` (markers and
     /// their labels), so labels do not pile up.
     static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, inside rect: PixelRect,
-                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+                     avoiding obstacles: [PixelPoint] = [], boxes: [PixelRect] = [], canvas: Canvas) {
         let clearance = { (p: PixelPoint) in min(p.x - rect.minX, rect.maxX - p.x, p.y - rect.minY, rect.maxY - p.y) }
-        draw(mesh: mesh, levels: levels, labeled: labeled, clearance: clearance, avoiding: obstacles, canvas: canvas)
+        draw(mesh: mesh, levels: levels, labeled: labeled, clearance: clearance, avoiding: obstacles, boxes: boxes, canvas: canvas)
     }
 
-    /// `clearance` gives a point's distance to the edge of the drawing area (box or triangle).
+    /// `clearance` gives a point's distance to the edge of the drawing area (box or triangle);
+    /// labels keep clear of the `obstacles` points and of the `boxes` (other text) as a whole.
     static func draw(mesh: TriangleMesh, levels: [Double], labeled: Bool, clearance: (PixelPoint) -> Double,
-                     avoiding obstacles: [PixelPoint] = [], canvas: Canvas) {
+                     avoiding obstacles: [PixelPoint] = [], boxes: [PixelRect] = [], canvas: Canvas) {
         guard !levels.isEmpty else { return }
         let color = Color(red: 0.1, green: 0.1, blue: 0.1, alpha: 0.75)
         let step = levels.count > 1 ? zip(levels.dropFirst(), levels).map { $0 - $1 }.min() ?? 1 : abs(levels[0])
@@ -97,7 +132,8 @@ enum ContourPainter {
             canvas.segments(pieces, color, width: canvas.pt(Theme.contourLineWidth))
             guard labeled else { continue }
             let text = TickMaker.format(level, step: step > 0 ? step : abs(level))
-            let textWidth = canvas.measure(text, size: canvas.pt(Theme.tickLabelSize - 1)).width
+            let textMetrics = canvas.measure(text, size: canvas.pt(Theme.tickLabelSize - 1))
+            let textWidth = textMetrics.width, textHeight = textMetrics.capHeight + textMetrics.descent
             var best: (score: Double, point: PixelPoint)?
             for (p, q) in pieces {
                 let mid = PixelPoint(x: (p.x + q.x) / 2, y: (p.y + q.y) / 2)
@@ -105,7 +141,12 @@ enum ContourPainter {
                 let crowd = placed.map { hypot($0.x - mid.x, $0.y - mid.y) }.min() ?? .infinity
                 // Obstacles are points, the label is a box: keep its half width clear of them too.
                 let blocked = obstacles.map { hypot($0.x - mid.x, ($0.y - mid.y) * 2) - textWidth / 2 }.min() ?? .infinity
-                let score = min(edge, crowd / 2, blocked)
+                // Gap between this label's box and each text box (negative when they overlap).
+                let label = PixelRect(x: mid.x - textWidth / 2, y: mid.y - textHeight / 2, width: textWidth, height: textHeight)
+                let gap = boxes.map { box in
+                    max(box.minX - label.maxX, label.minX - box.maxX, box.minY - label.maxY, label.minY - box.maxY)
+                }.min() ?? .infinity
+                let score = min(edge, crowd / 2, blocked, gap)
                 if best == nil || score > best!.score { best = (score, mid) }
             }
             if let best, best.score > canvas.pt(3) {

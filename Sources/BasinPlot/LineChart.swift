@@ -15,9 +15,11 @@ public struct LineSeries: Equatable, Sendable {
     public var marker: MarkerShape?
     /// By default series get the palette color of their name's first appearance, the same in every panel.
     public var color: Color?
+    /// False keeps the series out of the legend (annotations such as barrier marks); give it a color.
+    public var inLegend: Bool
 
     public init(name: String, x: [Double], y: [Double], lower: [Double]? = nil, upper: [Double]? = nil,
-                style: SeriesStyle = .solid, marker: MarkerShape? = nil, color: Color? = nil) {
+                style: SeriesStyle = .solid, marker: MarkerShape? = nil, color: Color? = nil, inLegend: Bool = true) {
         self.name = name
         self.x = x
         self.y = y
@@ -26,6 +28,25 @@ public struct LineSeries: Equatable, Sendable {
         self.style = style
         self.marker = marker
         self.color = color
+        self.inLegend = inLegend
+    }
+}
+
+/// A legend entry that no series provides, e.g. the meaning of a line style or an annotation.
+public struct LegendItem: Equatable, Sendable {
+    public var name: String
+    public var color: Color
+    public var style: SeriesStyle
+    public var marker: MarkerShape?
+    /// Draws the line sample; false shows the marker alone.
+    public var line: Bool
+
+    public init(name: String, color: Color, style: SeriesStyle = .solid, marker: MarkerShape? = nil, line: Bool = true) {
+        self.name = name
+        self.color = color
+        self.style = style
+        self.marker = marker
+        self.line = line
     }
 }
 
@@ -52,9 +73,14 @@ public struct LinePanel: Equatable, Sendable {
     public var logY: Bool
     /// Fixed y range; by default the data (with bands) plus a small margin.
     public var yRange: ClosedRange<Double>?
+    /// Fixed x tick positions (e.g. whole ensemble sizes); by default nice values over the range.
+    public var xTicks: [Double]?
+    /// Fixed x range (e.g. padded so end markers are not cut); by default the data's.
+    public var xRange: ClosedRange<Double>?
 
     public init(title: String? = nil, xLabel: String? = nil, yLabel: String? = nil, series: [LineSeries],
-                marks: [AxisMark] = [], logY: Bool = false, yRange: ClosedRange<Double>? = nil) {
+                marks: [AxisMark] = [], logY: Bool = false, yRange: ClosedRange<Double>? = nil, xTicks: [Double]? = nil,
+                xRange: ClosedRange<Double>? = nil) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -62,6 +88,8 @@ public struct LinePanel: Equatable, Sendable {
         self.marks = marks
         self.logY = logY
         self.yRange = yRange
+        self.xTicks = xTicks
+        self.xRange = xRange
     }
 }
 
@@ -70,13 +98,16 @@ public struct LineChart: Figure, Sendable {
     public var panels: [LinePanel]
     public var title: String?
     public var showLegend: Bool
+    /// Entries after the series' own, e.g. "test" solid and "train" dashed.
+    public var extraLegend: [LegendItem]
     public var size: FigureSize
 
-    public init(panels: [LinePanel], title: String? = nil, showLegend: Bool = true,
+    public init(panels: [LinePanel], title: String? = nil, showLegend: Bool = true, extraLegend: [LegendItem] = [],
                 size: FigureSize = FigureSize(widthInches: 3.4, heightInches: 2.4)) {
         self.panels = panels
         self.title = title
         self.showLegend = showLegend
+        self.extraLegend = extraLegend
         self.size = size
     }
 
@@ -86,6 +117,7 @@ public struct LineChart: Figure, Sendable {
         var style: SeriesStyle
         var marker: MarkerShape?
         var band: Bool
+        var line: Bool = true
     }
 
     func validate() throws {
@@ -108,6 +140,10 @@ public struct LineChart: Figure, Sendable {
                     throw PlotError.invalidArgument("\(name) has no positive y for a log axis")
                 }
             }
+            if let xTicks = panel.xTicks { try Validate.finite(xTicks, "\(where_) x ticks") }
+            if let range = panel.xRange, !(range.lowerBound.isFinite && range.upperBound.isFinite && range.upperBound > range.lowerBound) {
+                throw PlotError.invalidArgument("\(where_) x range \(range) must be finite and non-empty")
+            }
             for mark in panel.marks where !mark.value.isFinite {
                 throw PlotError.nonFinite("\(where_) mark \"\(mark.label ?? "")\" is at \(mark.value)")
             }
@@ -117,9 +153,13 @@ public struct LineChart: Figure, Sendable {
     /// One entry per distinct series name in first-appearance order; colors follow that order.
     func legendEntries() -> [LegendEntry] {
         var entries: [LegendEntry] = []
-        for series in panels.flatMap({ $0.series }) where !entries.contains(where: { $0.name == series.name }) {
+        for series in panels.flatMap({ $0.series }) where series.inLegend && !entries.contains(where: { $0.name == series.name }) {
             entries.append(LegendEntry(name: series.name, color: series.color ?? Color.cycle[entries.count % Color.cycle.count],
                                        style: series.style, marker: series.marker, band: series.lower != nil))
+        }
+        for item in extraLegend where !entries.contains(where: { $0.name == item.name }) {
+            entries.append(LegendEntry(name: item.name, color: item.color, style: item.style, marker: item.marker, band: false,
+                                       line: item.line))
         }
         return entries
     }
@@ -130,7 +170,8 @@ public struct LineChart: Figure, Sendable {
             + panel.marks.filter { $0.orientation == .horizontal }.map { $0.value }
         ys = ys.filter { $0.isFinite && (!panel.logY || $0 > 0) }
         let xLow = xs.min() ?? 0, xHigh = xs.max() ?? 1
-        let xRange = xHigh > xLow ? xLow...xHigh : (xLow - 0.5)...(xLow + 0.5)
+        var xRange = xHigh > xLow ? xLow...xHigh : (xLow - 0.5)...(xLow + 0.5)
+        if let fixed = panel.xRange { xRange = fixed }
         if let fixed = panel.yRange { return (xRange, fixed) }
         var yLow = ys.min() ?? 0, yHigh = ys.max() ?? 1
         if panel.logY {
@@ -143,7 +184,12 @@ public struct LineChart: Figure, Sendable {
     }
 
     private func ticks(_ panel: LinePanel, _ range: (x: ClosedRange<Double>, y: ClosedRange<Double>), columns: Int) -> (x: Ticks, y: Ticks) {
-        let xTicks = TickMaker.linear(low: range.x.lowerBound, high: range.x.upperBound, target: columns > 1 ? 4 : 5)
+        var xTicks = TickMaker.linear(low: range.x.lowerBound, high: range.x.upperBound, target: columns > 1 ? 4 : 5)
+        if let fixed = panel.xTicks, !fixed.isEmpty {
+            let sorted = fixed.sorted()
+            let step = zip(sorted.dropFirst(), sorted).map { $0 - $1 }.filter { $0 > 0 }.min() ?? max(abs(sorted[0]), 1)
+            xTicks = Ticks(values: sorted, labels: sorted.map { TickMaker.format($0, step: step) })
+        }
         let yTicks = panel.logY ? TickMaker.logarithmic(low: range.y.lowerBound, high: range.y.upperBound)
             : TickMaker.linear(low: range.y.lowerBound, high: range.y.upperBound, target: 5)
         return (xTicks, yTicks)
@@ -165,6 +211,17 @@ public struct LineChart: Figure, Sendable {
         }
         return rows
     }
+
+    /// Rows the legend takes at this figure's width (entries wrap to it); 0 without a legend.
+    public func legendRowCount() throws -> Int {
+        guard showLegend else { return 0 }
+        let canvas = try Canvas(size: size)
+        let rows = legendRows(legendEntries(), width: Double(canvas.width) - 2 * canvas.pt(Theme.outerMargin), canvas: canvas)
+        return rows.count
+    }
+
+    /// Height of one legend row, in inches: what each row beyond the first takes from the panels.
+    public static var legendRowHeightInches: Double { Theme.tickLabelSize * 1.45 / 72 }
 
     public func render(to path: String, metadata: PNGMetadata) throws {
         try validate()
@@ -292,8 +349,10 @@ public struct LineChart: Figure, Sendable {
                     canvas.fill(PixelRect(x: x, y: y - canvas.pt(2.5), width: sample, height: canvas.pt(5)), entry.color.withAlpha(0.2))
                 }
                 let style: LineStyle = entry.style == .solid ? .solid : entry.style == .dashed ? .dashed : .dotted
-                canvas.line(PixelPoint(x: x, y: y), PixelPoint(x: x + sample, y: y), entry.color,
-                            width: canvas.pt(Theme.dataLineWidth), style: style)
+                if entry.line {
+                    canvas.line(PixelPoint(x: x, y: y), PixelPoint(x: x + sample, y: y), entry.color,
+                                width: canvas.pt(Theme.dataLineWidth), style: style)
+                }
                 if let marker = entry.marker {
                     MarkerPainter.draw(marker, at: PixelPoint(x: x + sample / 2, y: y), size: Theme.markerSize * 0.8, fill: entry.color, canvas: canvas)
                 }

@@ -53,6 +53,8 @@ public struct PNGImage: Sendable {
     public let height: Int
     public let rgba: [UInt8]
     public let text: [(key: String, value: String)]
+    /// Resolution recorded in the pHYs chunk (dots per inch), nil when there is none.
+    public let dpi: Double?
 
     /// The value of the first text chunk with this key.
     public func text(forKey key: String) -> String? {
@@ -80,14 +82,15 @@ public struct PNGImage: Sendable {
             guard let key = image.text_keys?[index], let value = image.text_values?[index] else { continue }
             text.append((String(cString: key), String(cString: value)))
         }
-        return PNGImage(width: Int(image.width), height: Int(image.height), rgba: rgba, text: text)
+        return PNGImage(width: Int(image.width), height: Int(image.height), rgba: rgba, text: text,
+                        dpi: image.dpi > 0 ? image.dpi : nil)
     }
 }
 
 enum PNGWriter {
     /// Writes through a temporary file in the same folder, fsynced and renamed into place, so a
     /// reader never sees a half-written figure and a crash leaves the old file intact.
-    static func write(path: String, width: Int, height: Int, rgba: [UInt8], metadata: PNGMetadata) throws {
+    static func write(path: String, width: Int, height: Int, rgba: [UInt8], metadata: PNGMetadata, dpi: Double = 0) throws {
         try metadata.validate()
         let opaque = stride(from: 3, to: rgba.count, by: 4).allSatisfy { rgba[$0] == 255 }
         let channels = opaque ? 3 : 4
@@ -118,7 +121,7 @@ enum PNGWriter {
         var message = [CChar](repeating: 0, count: 512)
         let status = withCStrings(chunks.map { $0.key }) { keys in
             withCStrings(chunks.map { $0.value }) { values in
-                basin_png_write(temporary, Int32(width), Int32(height), Int32(channels), pixels,
+                basin_png_write(temporary, Int32(width), Int32(height), Int32(channels), dpi, pixels,
                                 Int32(chunks.count), keys, values, &message, message.count)
             }
         }

@@ -111,7 +111,8 @@ public struct PlaneHeatmap: Figure, Sendable {
          TickMaker.linear(low: yRange.lowerBound, high: yRange.upperBound, target: 5))
     }
 
-    func layout(canvas: Canvas, scale: ColorScale) -> PlaneHeatmapLayout {
+    /// Room around the plot: y axis on the left, colorbar on the right, title above, x axis below.
+    private func margins(canvas: Canvas, scale: ColorScale) -> (left: Double, right: Double, top: Double, bottom: Double) {
         let (xTicks, yTicks) = ticks()
         let outer = canvas.pt(Theme.outerMargin)
         let left = outer + AxisPainter.leftExtent(yTicks: yTicks, label: yLabel, canvas: canvas)
@@ -121,6 +122,11 @@ public struct PlaneHeatmap: Figure, Sendable {
         let right = outer + max(colorbarSpace, overhang)
         let top = outer + max(AxisPainter.titleExtent(title, canvas: canvas), canvas.pt(Theme.tickLabelSize) / 2)
         let bottom = outer + AxisPainter.bottomExtent(hasTickLabels: true, label: xLabel, canvas: canvas)
+        return (left, right, top, bottom)
+    }
+
+    func layout(canvas: Canvas, scale: ColorScale) -> PlaneHeatmapLayout {
+        let (left, right, top, bottom) = margins(canvas: canvas, scale: scale)
         let availableWidth = Double(canvas.width) - left - right
         let availableHeight = Double(canvas.height) - top - bottom
         let xSpan = xRange.upperBound - xRange.lowerBound, ySpan = yRange.upperBound - yRange.lowerBound
@@ -133,10 +139,27 @@ public struct PlaneHeatmap: Figure, Sendable {
         return PlaneHeatmapLayout(plotRect: plot, colorbarRect: bar, xRange: xRange, yRange: yRange)
     }
 
+    /// The height (inches) at which the equal-aspect plot fills the figure's width, with the
+    /// title, axes and colorbar around it: a wide plane needs less height than a square one.
+    public func heightFittingWidth() throws -> Double {
+        let scale = try validate()
+        let canvas = try Canvas(size: size)
+        let m = margins(canvas: canvas, scale: scale)
+        let xSpan = xRange.upperBound - xRange.lowerBound, ySpan = yRange.upperBound - yRange.lowerBound
+        return (m.top + m.bottom + (Double(canvas.width) - m.left - m.right) * ySpan / xSpan + 1) / size.dpi
+    }
+
     /// The layout the figure will be drawn with (validates the inputs first).
     public func layout() throws -> PlaneHeatmapLayout {
         let scale = try validate()
         return layout(canvas: try Canvas(size: size), scale: scale)
+    }
+
+    /// Where each point's label is drawn (its text box in pixels), nil for points without a label.
+    public func labelBoxes() throws -> [PixelRect?] {
+        let scale = try validate()
+        let canvas = try Canvas(size: size)
+        return labelPlacements(frame: layout(canvas: canvas, scale: scale), canvas: canvas).map { $0?.box }
     }
 
     /// Pixel position of a data point in the rendered figure.
@@ -145,29 +168,90 @@ public struct PlaneHeatmap: Figure, Sendable {
     }
 
     /// Marker centres and points along their labels, which contour labels must not cover.
-    private func obstacles(frame: PlaneHeatmapLayout, canvas: Canvas) -> [PixelPoint] {
-        var result: [PixelPoint] = []
-        for point in points {
-            let at = frame.pixel(x: point.x, y: point.y)
-            result.append(at)
-            guard let label = point.label, !label.isEmpty else { continue }
-            let placement = labelPlacement(label, at: at, frame: frame, canvas: canvas)
-            let width = canvas.measure(label, size: canvas.pt(Theme.tickLabelSize)).width
-            let direction = placement.horizontal == .left ? 1.0 : -1.0
-            for fraction in stride(from: 0.0, through: 1.0, by: 0.25) {
-                result.append(PixelPoint(x: placement.anchor.x + direction * fraction * width, y: placement.anchor.y - canvas.pt(2)))
-            }
+    private func obstacles(frame: PlaneHeatmapLayout, placements: [LabelPlacement?], canvas: Canvas) -> [PixelPoint] {
+        var result: [PixelPoint] = points.map { frame.pixel(x: $0.x, y: $0.y) }
+        // Points every few points of type along each label's middle line, so a contour label
+        // cannot slip in between them.
+        let step = canvas.pt(3)
+        for placement in placements.compactMap({ $0 }) {
+            let box = placement.box
+            for x in stride(from: box.minX, through: box.maxX, by: step) { result.append(PixelPoint(x: x, y: box.midY)) }
+            result.append(PixelPoint(x: box.maxX, y: box.midY))
         }
         return result
     }
 
-    /// Labels go to the upper right of their marker unless that would leave the plot.
-    private func labelPlacement(_ label: String, at: PixelPoint, frame: PlaneHeatmapLayout,
-                                canvas: Canvas) -> (anchor: PixelPoint, horizontal: HorizontalAlignment) {
+    struct LabelPlacement {
+        var anchor: PixelPoint
+        var horizontal: HorizontalAlignment
+        /// The text's box (cap height above the baseline to the descent below).
+        var box: PixelRect
+        /// Placed away from its marker (a farther ring): drawn with a thin line to the marker.
+        var leader: Bool = false
+    }
+
+    /// Where each point's label goes: the first of eight spots around its marker (upper right,
+    /// upper left, lower right, lower left, right, left, above, below), tried at three distances,
+    /// that stays inside the plot, covers no marker and no label placed before it and is nearer
+    /// its own marker than any other; failing that, the spot that breaks these least.
+    func labelPlacements(frame: PlaneHeatmapLayout, canvas: Canvas) -> [LabelPlacement?] {
+        let size = canvas.pt(Theme.tickLabelSize)
         let offset = canvas.pt(Theme.markerSize * 0.7)
-        let width = canvas.measure(label, size: canvas.pt(Theme.tickLabelSize)).width
-        let toRight = at.x + offset + width <= frame.plotRect.maxX
-        return (PixelPoint(x: toRight ? at.x + offset : at.x - offset, y: at.y - offset * 0.6), toRight ? .left : .right)
+        let markerHalf = canvas.pt(Theme.markerSize) * 0.65
+        let centres = points.map { frame.pixel(x: $0.x, y: $0.y) }
+        let markers = centres.map { PixelRect(x: $0.x - markerHalf, y: $0.y - markerHalf, width: 2 * markerHalf, height: 2 * markerHalf) }
+        func overlap(_ a: PixelRect, _ b: PixelRect) -> Double {
+            max(0, min(a.maxX, b.maxX) - max(a.minX, b.minX)) * max(0, min(a.maxY, b.maxY) - max(a.minY, b.minY))
+        }
+        func distance(_ box: PixelRect, _ p: PixelPoint) -> Double {
+            hypot(max(box.minX - p.x, 0, p.x - box.maxX), max(box.minY - p.y, 0, p.y - box.maxY))
+        }
+        var placed: [PixelRect] = []
+        var result: [LabelPlacement?] = []
+        for (index, point) in points.enumerated() {
+            guard let label = point.label, !label.isEmpty else { result.append(nil); continue }
+            let metrics = canvas.measure(label, size: size)
+            let at = centres[index]
+            let (w, cap, descent) = (metrics.width, metrics.capHeight, metrics.descent)
+            // (baseline anchor, alignment) per spot, nearest ring first; farther rings only when
+            // every nearer spot collides.
+            var spots: [(PixelPoint, HorizontalAlignment)] = []
+            var rings: [Bool] = []
+            for ring in [1.0, 1.9, 2.8] {
+                let o = offset * ring
+                rings += Array(repeating: ring > 1, count: 8)
+                spots += [
+                    (PixelPoint(x: at.x + o, y: at.y - o * 0.6), .left),
+                    (PixelPoint(x: at.x - o, y: at.y - o * 0.6), .right),
+                    (PixelPoint(x: at.x + o, y: at.y + o * 0.6 + cap), .left),
+                    (PixelPoint(x: at.x - o, y: at.y + o * 0.6 + cap), .right),
+                    (PixelPoint(x: at.x + o * 1.2, y: at.y + cap / 2), .left),
+                    (PixelPoint(x: at.x - o * 1.2, y: at.y + cap / 2), .right),
+                    (PixelPoint(x: at.x - w / 2, y: at.y - o * 1.1), .left),
+                    (PixelPoint(x: at.x - w / 2, y: at.y + o * 1.1 + cap), .left),
+                ]
+            }
+            var best: (cost: Double, placement: LabelPlacement)?
+            for ((anchor, alignment), far) in zip(spots, rings) {
+                let left = alignment == .left ? anchor.x : anchor.x - w
+                let box = PixelRect(x: left - 1, y: anchor.y - cap - 1, width: w + 2, height: cap + descent + 2)
+                let inside = box.minX >= frame.plotRect.minX && box.maxX <= frame.plotRect.maxX
+                    && box.minY >= frame.plotRect.minY && box.maxY <= frame.plotRect.maxY
+                // In order of badness: leaving the plot, covering a marker, covering a label, lying
+                // nearer another marker than its own (it would seem to name the wrong point).
+                var cost = inside ? 0.0 : 1000
+                for (k, marker) in markers.enumerated() where k != index && overlap(box, marker) > 0 { cost += 100 }
+                for other in placed where overlap(box, other) > 0 { cost += 10 + overlap(box, other) / (box.width * box.height) }
+                let own = distance(box, at)
+                for (k, centre) in centres.enumerated() where k != index && distance(box, centre) < own { cost += 1 }
+                let candidate = LabelPlacement(anchor: anchor, horizontal: alignment, box: box, leader: far)
+                if best == nil || cost < best!.cost { best = (cost, candidate) }
+                if cost == 0 { break }
+            }
+            placed.append(best!.placement.box)
+            result.append(best!.placement)
+        }
+        return result
     }
 
     public func render(to path: String, metadata: PNGMetadata) throws {
@@ -179,23 +263,29 @@ public struct PlaneHeatmap: Figure, Sendable {
         let image = GridRaster.render(x: x, y: y, positions: positions, axes: axes, colormap: colormap)
         try canvas.blit(rgba: image.rgba, width: image.width, height: image.height, x: image.x, y: image.y)
 
+        let placements = labelPlacements(frame: frame, canvas: canvas)
         let levels = contours.resolve(scale: scale)
         if !levels.isEmpty {
             let mesh = TriangleMesh.grid(columns: x.count, rows: y.count,
                                          point: { axes.point(x[$0], y[$1]) }, value: { values[$1][$0] })
             canvas.withClip(frame.plotRect) {
                 ContourPainter.draw(mesh: mesh, levels: levels, labeled: labelContours, inside: frame.plotRect,
-                                    avoiding: obstacles(frame: frame, canvas: canvas), canvas: canvas)
+                                    avoiding: obstacles(frame: frame, placements: placements, canvas: canvas),
+                                    boxes: placements.compactMap { $0?.box }, canvas: canvas)
             }
         }
         canvas.withClip(frame.plotRect) {
+            for (point, placement) in zip(points, placements) where placement?.leader == true {
+                let at = frame.pixel(x: point.x, y: point.y), box = placement!.box
+                let to = PixelPoint(x: min(max(at.x, box.minX), box.maxX), y: min(max(at.y, box.minY), box.maxY))
+                canvas.line(at, to, Color(hex: 0x1A1A1A).withAlpha(0.8), width: canvas.pt(0.4))
+            }
             for point in points {
                 MarkerPainter.draw(point.role.marker, at: frame.pixel(x: point.x, y: point.y), size: Theme.markerSize,
                                    fill: point.color ?? point.role.color, canvas: canvas)
             }
-            for point in points {
-                guard let label = point.label, !label.isEmpty else { continue }
-                let placement = labelPlacement(label, at: frame.pixel(x: point.x, y: point.y), frame: frame, canvas: canvas)
+            for (point, placement) in zip(points, placements) {
+                guard let label = point.label, let placement else { continue }
                 canvas.text(label, at: placement.anchor, size: canvas.pt(Theme.tickLabelSize), color: .black,
                             horizontal: placement.horizontal, vertical: .baseline, halo: Color.white.withAlpha(0.85))
             }

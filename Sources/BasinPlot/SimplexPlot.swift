@@ -57,15 +57,34 @@ public struct SimplexPlot: Figure, Sendable {
         let labelHeight = canvas.measure("Ag", size: canvas.pt(Theme.labelSize)).capHeight * 1.6 + canvas.pt(Theme.gap)
         let top = outer + AxisPainter.titleExtent(title, canvas: canvas) + labelHeight
         let bottom = Double(canvas.height) - outer - labelHeight
+        let (left, right) = horizontalBounds(canvas: canvas, scale: scale)
+        let side = min(right - left, (bottom - top) * 2 / 3.0.squareRoot())
+        let height = side * 3.0.squareRoot() / 2
+        let x0 = left + (right - left - side) / 2, y0 = top + (bottom - top - height) / 2 + height
+        return [PixelPoint(x: x0, y: y0), PixelPoint(x: x0 + side, y: y0), PixelPoint(x: x0 + side / 2, y: y0 - height)]
+    }
+
+    /// The height (inches) at which the triangle is as wide as the figure allows: with more the
+    /// triangle would not grow, only the empty bands above and below it.
+    public func heightFittingWidth() throws -> Double {
+        let scale = try validate()
+        let canvas = try Canvas(size: size)
+        let outer = canvas.pt(Theme.outerMargin)
+        let labelHeight = canvas.measure("Ag", size: canvas.pt(Theme.labelSize)).capHeight * 1.6 + canvas.pt(Theme.gap)
+        let (left, right) = horizontalBounds(canvas: canvas, scale: scale)
+        let side = right - left
+        return (2 * outer + AxisPainter.titleExtent(title, canvas: canvas) + 2 * labelHeight + side * 3.0.squareRoot() / 2 + 1)
+            / size.dpi
+    }
+
+    private func horizontalBounds(canvas: Canvas, scale: ColorScale) -> (left: Double, right: Double) {
+        let outer = canvas.pt(Theme.outerMargin)
         let labelWidths = vertexLabels.map { canvas.measure($0, size: canvas.pt(Theme.labelSize)).width }
         let sideRoom = max(labelWidths[0], labelWidths[1]) / 2
         let left = outer + sideRoom
         let right = Double(canvas.width) - outer - canvas.pt(Theme.gap * 3)
             - ColorbarPainter.width(scale: scale, label: metricLabel, canvas: canvas) - sideRoom
-        let side = min(right - left, (bottom - top) * 2 / 3.0.squareRoot())
-        let height = side * 3.0.squareRoot() / 2
-        let x0 = left + (right - left - side) / 2, y0 = top + (bottom - top - height) / 2 + height
-        return [PixelPoint(x: x0, y: y0), PixelPoint(x: x0 + side, y: y0), PixelPoint(x: x0 + side / 2, y: y0 - height)]
+        return (left, right)
     }
 
     /// Pixel of the convex combination with weights (a, b, 1-a-b) in the rendered figure.

@@ -44,15 +44,23 @@ enum TickMaker {
             let exponents = stride(from: first, through: last, by: every)
             return Ticks(values: exponents.map { pow(10, Double($0)) }, labels: exponents.map { powerOfTen($0) })
         }
-        var values: [Double] = []
-        for exponent in (first - 1)...(last + 1) {
-            for multiple in [1.0, 2, 5] {
-                let value = multiple * pow(10, Double(exponent))
-                if value >= low * (1 - 1e-9) && value <= high * (1 + 1e-9) { values.append(value) }
+        func multiples(_ mantissas: [Double]) -> [Double] {
+            var values: [Double] = []
+            for exponent in (first - 1)...(last + 1) {
+                for multiple in mantissas {
+                    let value = multiple * pow(10, Double(exponent))
+                    if value >= low * (1 - 1e-9) && value <= high * (1 + 1e-9) { values.append(value) }
+                }
             }
+            return values
         }
+        var values = multiples([1, 2, 5])
+        // Less than a decade: 1-2-5 leaves one or two ticks, so take finer round values.
+        if values.count < 3 { values = multiples([1, 1.5, 2, 3, 4, 5, 6, 8]) }
+        if values.count > 7 { values = stride(from: 0, to: values.count, by: 2).map { values[$0] } }
         if values.count < 2 { return linear(low: low, high: high, target: 3) }
-        return Ticks(values: values, labels: values.map { format($0, step: $0 / 10) })
+        // Each label with just the decimals its value needs: 0.6, 0.8, 1, 1.5, 2, 3.
+        return Ticks(values: values, labels: values.map { format($0, step: $0) })
     }
 
     static func powerOfTen(_ exponent: Int) -> String {

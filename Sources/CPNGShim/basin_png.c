@@ -29,7 +29,7 @@ static void on_png_warning(png_structp png, png_const_charp message) {
     (void)message;  // warnings (e.g. unknown chunks) do not make a file unusable
 }
 
-int basin_png_write(const char *path, int width, int height, int channels,
+int basin_png_write(const char *path, int width, int height, int channels, double dpi,
                     const unsigned char *pixels, int text_count,
                     const char *const *text_keys, const char *const *text_values,
                     char *error, size_t error_capacity) {
@@ -67,6 +67,10 @@ int basin_png_write(const char *path, int width, int height, int channels,
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
                  channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (dpi > 0) {
+        png_uint_32 per_metre = (png_uint_32)(dpi / 0.0254 + 0.5);
+        png_set_pHYs(png, info, per_metre, per_metre, PNG_RESOLUTION_METER);
+    }
     if (text_count > 0) {
         texts = calloc((size_t)text_count, sizeof(png_text));
         if (texts == NULL) png_error(png, "cannot allocate text chunks");
@@ -174,6 +178,11 @@ int basin_png_read(const char *path, basin_png_image *image, char *error, size_t
             image->text_keys[i] = strdup(texts[i].key);
             image->text_values[i] = strdup(texts[i].text != NULL ? texts[i].text : "");
         }
+    }
+    png_uint_32 res_x = 0, res_y = 0;
+    int unit = 0;
+    if (png_get_pHYs(png, info, &res_x, &res_y, &unit) != 0 && unit == PNG_RESOLUTION_METER) {
+        image->dpi = (double)res_x * 0.0254;
     }
     image->width = (int)width;
     image->height = (int)height;

@@ -12,9 +12,9 @@ struct Basin: ParsableCommand {
         version: basinVersion,
         subcommands: [Train.self, Pretrain.self, Finetune.self, Ensemble.self, Sweep.self,
                       Inspect.self, Evaluate.self,
-                      Interpolate.self, Plane.self, Surface.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
+                      Interpolate.self, Plane.self, Surface.self, SimplexCommand.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
                       SoupCommand.self, Membership.self,
-                      Bench.self])
+                      Plot.self, Bench.self])
 }
 
 

@@ -36,9 +36,26 @@ struct GridRunOptions: ParsableArguments {
     @Option(help: "Compute only every N-th cell starting at i (i/N, 0-based); join the files with `basin merge`.")
     var shard: ShardSpec?
     @Option(help: "Save the results file after every N computed cells.") var saveEvery: Int = 5
+    @Flag(help: "Also evaluate every cell on the training split (train_loss, train_error).") var train = false
+    @Option(help: "With --train: the first N training images of the task (default: all).") var trainImages: Int?
 
     func validate() throws {
         guard saveEvery >= 1 else { throw ValidationError("--save-every must be positive, got \(saveEvery)") }
+        if let trainImages, trainImages <= 0 { throw ValidationError("--train-images must be positive, got \(trainImages)") }
+        if trainImages != nil && !train { throw ValidationError("--train-images needs --train") }
+    }
+
+    /// The training split to evaluate with --train (the task's training images, not augmented).
+    func extraSplits(_ taskData: AnalysisData, batchSize: Int) throws -> [String: FixedBatches] {
+        guard train, let trainSet = taskData.train else { return [:] }
+        return ["train": try FixedBatches(trainSet, limit: trainImages, batchSize: batchSize)]
+    }
+
+    /// Settings of the evaluation, with the training images when --train is on.
+    func settings(_ analysis: AnalysisDataOptions, task: AnalysisTask, evaluator: LandscapeEvaluator) -> [String: HDF5AttributeValue] {
+        var settings = analysis.settings(task: task, evalCount: evaluator.splits["eval"]!.count)
+        if let t = evaluator.splits["train"] { settings["train_images"] = .int64(Int64(t.count)) }
+        return settings
     }
 
     func run(_ grid: inout LandscapeGrid, evaluator: LandscapeEvaluator) throws {
@@ -50,7 +67,7 @@ struct GridRunOptions: ParsableArguments {
         let seconds = Date().timeIntervalSince(start)
         let losses = grid.loss.filter { !$0.isNaN }, errors = grid.error.filter { !$0.isNaN }
         printRecord([("kind", grid.kind), ("grid", "\(grid.nx)x\(grid.ny)"), ("shard", "\(grid.shardIndex)/\(grid.shardCount)"),
-                     ("cells_done", String(grid.cellCount - grid.missingCount)), ("cells_missing", String(grid.missingCount)),
+                     ("cells_done", String(grid.cellsDone)), ("cells_missing", String(grid.missingCount)),
                      ("min_loss", formatNumber(losses.min())), ("max_loss", formatNumber(losses.max())),
                      ("min_error", formatNumber(errors.min())), ("max_error", formatNumber(errors.max())),
                      ("seconds", String(format: "%.2f", seconds)), ("out", out)])
@@ -89,19 +106,21 @@ struct Plane: ParsableCommand {
         let basis = try PlaneBasis.through(a: a.parameters, b: b.parameters, c: c.parameters)
         func point(_ ck: AnalysisCheckpoint, exactDistance: Bool) -> LandscapePoint {
             let p = basis.project(ck.parameters)
-            return LandscapePoint(label: ck.path, sha256: ck.sha256, x: p.x, y: p.y, distance: exactDistance ? 0 : p.distance)
+            return LandscapePoint(label: ck.path, sha256: ck.sha256, x: p.x, y: p.y, distance: exactDistance ? 0 : p.distance,
+                                  role: ck.checkpoint.metadata.role.rawValue)
         }
         // The defining points lie on the plane by construction; their computed residual is rounding.
         let inputs = [a, b, c].map { point($0, exactDistance: true) }
         let projected = all.dropFirst(3).map { point($0, exactDistance: false) }
         let axes = coveringAxes(points: inputs.map { ($0.x, $0.y) }, margin: margin, nx: grid.nx, ny: grid.ny)
-        let evaluator = try taskData.evaluator(model: try a.makeModel(), options: analysis)
-        var settings = analysis.settings(task: taskData.task, evalCount: evaluator.splits["eval"]!.count)
+        let evaluator = try taskData.evaluator(model: try a.makeModel(), options: analysis,
+                                               extraSplits: try gridRun.extraSplits(taskData, batchSize: analysis.batchSize))
+        var settings = gridRun.settings(analysis, task: taskData.task, evaluator: evaluator)
         settings["margin"] = .float64(margin)
         settings["basis"] = .string("gram-schmidt: origin A, u along C - A, v the part of B - A orthogonal to u")
         var landscape = LandscapeGrid(kind: "plane", architecture: a.architecture.rawValue, numClasses: a.numClasses,
                                       x: axes.x, y: axes.y, settings: settings, origin: basis.origin, u: basis.u, v: basis.v,
-                                      inputs: inputs, projected: Array(projected))
+                                      inputs: inputs, projected: Array(projected), train: gridRun.train)
         try gridRun.run(&landscape, evaluator: evaluator)
     }
 }
@@ -122,7 +141,7 @@ struct Merge: ParsableCommand {
         let merged = try LandscapeGrid.merge(grids)
         try merged.write(to: out)
         printRecord([("kind", merged.kind), ("shards", String(shards.count)),
-                     ("cells_done", String(merged.cellCount - merged.missingCount)),
+                     ("cells_done", String(merged.cellsDone)),
                      ("cells_missing", String(merged.missingCount)), ("out", out)])
     }
 }

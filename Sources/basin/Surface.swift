@@ -51,8 +51,9 @@ struct Surface: ParsableCommand {
                                                       include1D: include1d)
             : [Double](repeating: 0, count: u.count)
         let axis = linspace(range.lo, range.hi, points)
-        let evaluator = try taskData.evaluator(model: try center.makeModel(), options: analysis)
-        var settings = analysis.settings(task: taskData.task, evalCount: evaluator.splits["eval"]!.count)
+        let evaluator = try taskData.evaluator(model: try center.makeModel(), options: analysis,
+                                               extraSplits: try gridRun.extraSplits(taskData, batchSize: analysis.batchSize))
+        var settings = gridRun.settings(analysis, task: taskData.task, evaluator: evaluator)
         settings["dims"] = .int64(Int64(dims))
         settings["seed"] = .int64(Int64(bitPattern: seed))
         settings["range_lo"] = .float64(range.lo)
@@ -62,8 +63,9 @@ struct Surface: ParsableCommand {
         var landscape = LandscapeGrid(kind: "surface", architecture: center.architecture.rawValue,
                                       numClasses: center.numClasses, x: axis, y: dims == 2 ? axis : [0], settings: settings,
                                       origin: center.parameters, u: u, v: v,
-                                      inputs: [LandscapePoint(label: center.path, sha256: center.sha256, x: 0, y: 0, distance: 0)],
-                                      projected: [])
+                                      inputs: [LandscapePoint(label: center.path, sha256: center.sha256, x: 0, y: 0, distance: 0,
+                                                              role: center.checkpoint.metadata.role.rawValue)],
+                                      projected: [], train: gridRun.train)
         try gridRun.run(&landscape, evaluator: evaluator)
     }
 }

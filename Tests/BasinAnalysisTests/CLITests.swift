@@ -79,6 +79,55 @@ final class CLITests: AnalysisTestCase {
         try assertFails(["merge", path("p-0.h5"), path("q-1.h5"), "--out", path("bad.h5")], mentioning: "different plane")
     }
 
+    func testSimplexCornersTrainSplitRolesAndShards() throws {
+        let corners = [path("c0.h5"), path("c1.h5"), path("c2.h5")]
+        let out = try run(["simplex"] + corners + ["--resolution", "2", "--train", "--train-images", "30", "--out", path("s.h5")]
+                          + common)
+        XCTAssertEqual(value("kind", in: out), "simplex")
+        XCTAssertEqual(value("cells_done", in: out), "6", "(n + 1)(n + 2) / 2 cells for n = 2")
+        XCTAssertEqual(value("cells_missing", in: out), "0")
+        let grid = try LandscapeGrid.read(path: path("s.h5"))
+        XCTAssertEqual(grid.kind, "simplex")
+        XCTAssertEqual(grid.x, [0, 0.5, 1])
+        XCTAssertEqual(grid.inputs.map(\.role), ["finetuned", "finetuned", "finetuned"])
+        XCTAssertEqual(grid.inputs.map(\.x), [1, 0, 0])
+        XCTAssertEqual(grid.inputs.map(\.y), [0, 1, 0])
+        XCTAssertTrue(grid.hasTrain)
+        for cell in 0..<9 {
+            let inside = cell % 3 + cell / 3 <= 2
+            XCTAssertEqual(grid.done[cell], inside ? 1 : 0, "cell \(cell)")
+            XCTAssertEqual(grid.loss[cell].isNaN, !inside, "cell \(cell)")
+            XCTAssertEqual(grid.trainLoss![cell].isNaN, !inside, "cell \(cell)")
+        }
+        // Corner C is cell (0, 0) and corner A cell (n, 0): the checkpoints' own values, the same
+        // bits as the ends of an interpolation between them.
+        _ = try run(["interpolate", path("c2.h5"), path("c0.h5"), "--points", "2", "--train", "--train-images", "30",
+                     "--out", path("r.h5")] + common)
+        let root = try HDF5File.open(path: path("r.h5")).root
+        let testLoss = try root.openGroup("test").readDataset("loss").values.asDoubles
+        let trainError = try root.openGroup("train").readDataset("error").values.asDoubles
+        XCTAssertEqual(grid.loss[0], testLoss[0])
+        XCTAssertEqual(grid.trainError![0], trainError[0])
+        XCTAssertEqual(grid.loss[2], testLoss[1], accuracy: 1e-6, "corner A = C + 1 (A - C) up to rounding")
+
+        // Shards of a simplex merge to the unsharded file.
+        for i in 0..<2 {
+            _ = try run(["simplex"] + corners + ["--resolution", "2", "--train", "--train-images", "30", "--out",
+                                                 path("s-\(i).h5"), "--shard", "\(i)/2"] + common)
+        }
+        _ = try run(["merge", path("s-0.h5"), path("s-1.h5"), "--out", path("sm.h5")])
+        XCTAssertEqual(try sha256(ofFile: path("sm.h5")), try sha256(ofFile: path("s.h5")))
+
+        // A plane with --train holds both splits; roles come from the checkpoints.
+        _ = try run(["plane"] + corners + ["--grid", "2", "--train", "--project", path("c1.h5"), "--out", path("p.h5")] + common)
+        let plane = try LandscapeGrid.read(path: path("p.h5"))
+        XCTAssertTrue(plane.hasTrain)
+        XCTAssertEqual(plane.trainLoss!.filter(\.isFinite).count, 4)
+        XCTAssertEqual(plane.projected.first?.role, "finetuned")
+        try assertFails(["simplex", path("c0.h5"), path("c1.h5"), "--out", path("x.h5")] + common, mentioning: "three")
+        try assertFails(["plane"] + corners + ["--train-images", "5", "--out", path("x.h5")] + common, mentioning: "--train")
+    }
+
     func testSurfaceDiversityMetricsSoupAndMembership() throws {
         let out = try run(["surface", path("c0.h5"), "--dims", "1", "--range", "-1:1", "--points", "3", "--seed", "4",
                            "--out", path("s.h5")] + common)

@@ -14,11 +14,15 @@ typedef struct {
     int text_count;
     char **text_keys;
     char **text_values;
+    // Dots per inch from the pHYs chunk; 0 when the file has none.
+    double dpi;
 } basin_png_image;
 
 // Writes an 8-bit PNG (channels 3 = RGB, 4 = RGBA) with tEXt chunks to `path`, flushes and
-// fsyncs it. Returns 0 on success; otherwise writes a one-line reason into `error`.
-int basin_png_write(const char *path, int width, int height, int channels,
+// fsyncs it. A positive `dpi` is recorded as a pHYs chunk (pixels per metre), so viewers and
+// LaTeX know the figure's physical size. Returns 0 on success; otherwise writes a one-line
+// reason into `error`.
+int basin_png_write(const char *path, int width, int height, int channels, double dpi,
                     const unsigned char *pixels, int text_count,
                     const char *const *text_keys, const char *const *text_values,
                     char *error, size_t error_capacity);
