@@ -30,10 +30,11 @@ JOB_THREADS  ?= 1
 
 ifeq ($(PROFILE),demo)
 # Pre-trained checkpoints (seeds 0..PT_N-1; Global DE fine-tunes the first N); source images
-# per class ("all" for every image), epochs and peak LR of pre-training.
+# per class ("all" for every image), epochs, batch and peak LR of pre-training (cosine to 0).
 PT_N         ?= 3
-PT_PER_CLASS ?= 2000
-PT_EPOCHS    ?= 4
+PT_PER_CLASS ?= all
+PT_EPOCHS    ?= 2
+PT_BATCH     ?= 32
 PT_LR        ?= 0.05
 # Target images per class; epochs, peak LR and batch of fine-tuning and of training from
 # scratch. Cycles last epoch ratio x FT_EPOCHS epochs at LR ratio x FT_LR.
@@ -44,13 +45,13 @@ FT_BATCH     ?= 32
 # Ensemble size of every method.
 N            ?= 3
 # SSE and StarSSE sweep: cycle LR ratios and cycle epoch ratios (space-separated).
-SWEEP_LR_RATIOS    ?= 0.5 1 2 4 8 16
+SWEEP_LR_RATIOS    ?= 0.5 1 2 4 8 16 32
 SWEEP_EPOCH_RATIOS ?= 1
 # The SSE/StarSSE cell of the headline table, soups, diversity and finding (d).
 HEADLINE_LR_RATIO    ?= 2
 HEADLINE_EPOCH_RATIO ?= 1
 # Planes through member 1 and an SSE and a StarSSE snapshot: one per cycle LR ratio.
-PLANE_LR_RATIOS ?= 2 16
+PLANE_LR_RATIOS ?= 2 32
 # Plane grid (N or NXxNY); BatchNorm recompute images; test images of barriers, membership
 # and planes ("all" for every one); points per interpolation and per membership segment.
 PLANE_GRID   ?= 11
@@ -60,10 +61,13 @@ INTERP_POINTS ?= 25
 MEMBERSHIP_POINTS ?= 11
 # Loss barrier (nats) from which two models count as separated (not in one basin).
 THRESHOLD    ?= 0.1
+# Held-out fraction of the target training images for greedy soups.
+SOUP_HOLDOUT ?= 0.1
 else ifeq ($(PROFILE),paper)
 PT_N         ?= 5
 PT_PER_CLASS ?= all
-PT_EPOCHS    ?= 6
+PT_EPOCHS    ?= 4
+PT_BATCH     ?= 32
 PT_LR        ?= 0.05
 FT_PER_CLASS ?= 200
 FT_EPOCHS    ?= 40
@@ -81,6 +85,7 @@ EVAL_IMAGES  ?= all
 INTERP_POINTS ?= 25
 MEMBERSHIP_POINTS ?= 11
 THRESHOLD    ?= 0.1
+SOUP_HOLDOUT ?= 0.1
 else
 $(error PROFILE must be demo or paper, got '$(PROFILE)')
 endif
@@ -158,9 +163,11 @@ $(BIN): $(shell find Sources -type f 2>/dev/null) Package.swift | $(DEPS_STAMP)
 # ======================================================================================
 ## demo: the study at demo size (CSV tables and summary in notebooks-data/, figures in plots/).
 ## paper: the same at full size (notebooks-data/paper/, plots/paper/).
+# Figures come after the tables, so a missing `basin plot` cannot stop the study.
 demo paper: | $(BIN)
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory -j$(JOBS) PROFILE=$@ study plots; status=$$?; \
+	$(MAKE) --no-print-directory -j$(JOBS) PROFILE=$@ study && \
+	$(MAKE) --no-print-directory -j$(JOBS) PROFILE=$@ plots; status=$$?; \
 	echo "make $@: $$(( $$(date +%s) - start )) s wall time (exit $$status)"; exit $$status
 
 ## study: every table and the summary of PROFILE (no figures).
@@ -193,9 +200,9 @@ $(RUNS)/settings/$(1).txt: FORCE
 	@mkdir -p $$(@D); printf '%s\n' $(2) > $$@.new; \
 	if cmp -s $$@.new $$@; then rm -f $$@.new; else mv -f $$@.new $$@; fi
 endef
-$(eval $(call settings_rule,pretrain,dataset=$(DATASET) model=$(MODEL) classes=$(SOURCE_CLASSES) per_class=$(PT_PER_CLASS) epochs=$(PT_EPOCHS) lr=$(PT_LR)))
+$(eval $(call settings_rule,pretrain,dataset=$(DATASET) model=$(MODEL) classes=$(SOURCE_CLASSES) per_class=$(PT_PER_CLASS) epochs=$(PT_EPOCHS) batch=$(PT_BATCH) lr=$(PT_LR)))
 $(eval $(call settings_rule,finetune,dataset=$(DATASET) model=$(MODEL) classes=$(TARGET_CLASSES) per_class=$(FT_PER_CLASS) data_seed=$(DATA_SEED) epochs=$(FT_EPOCHS) lr=$(FT_LR) batch=$(FT_BATCH) seed=$(SEED)))
-$(eval $(call settings_rule,analysis,dataset=$(DATASET) bn_images=$(BN_IMAGES) eval_images=$(EVAL_IMAGES)))
+$(eval $(call settings_rule,analysis,dataset=$(DATASET) bn_images=$(BN_IMAGES) eval_images=$(EVAL_IMAGES) soup_holdout=$(SOUP_HOLDOUT)))
 $(eval $(call settings_rule,interpolate,points=$(INTERP_POINTS)))
 $(eval $(call settings_rule,membership,points=$(MEMBERSHIP_POINTS) threshold=$(THRESHOLD)))
 $(eval $(call settings_rule,plane,grid=$(PLANE_GRID)))
@@ -214,10 +221,13 @@ AN_FLAGS   := --threads $(JOB_THREADS) --dataset $(DATASET) --bn-images $(BN_IMA
 # --- Pre-trained checkpoints ----------------------------------------------------------
 PT     := $(foreach s,$(pt_seeds),$(RUNS)/pretrained/pt-$(s).h5)
 PT0    := $(RUNS)/pretrained/pt-0.h5
+# pt-0 starts first (it heads the critical path: member 1, then every cycle); the other
+# pre-trainings wait for it (order only: they do not depend on its contents).
+$(filter-out $(PT0),$(PT)): | $(PT0)
 $(RUNS)/pretrained/pt-%.h5: $(SET_PT) | $(BIN)
 	$(call drop_stale,$@.resume.h5)
 	$(BIN) pretrain --model $(MODEL) --classes $(SOURCE_CLASSES) $(call count_flag,$(PT_PER_CLASS),--per-class) \
-	  --epochs $(PT_EPOCHS) --lr $(PT_LR) --seed $* $(RUN_FLAGS) --out $@
+	  --epochs $(PT_EPOCHS) --batch-size $(PT_BATCH) --lr $(PT_LR) --seed $* $(RUN_FLAGS) --out $@
 
 # --- Ensembles: one make target per member --------------------------------------------
 # Local DE: fine-tunings of pt-0. Its member 1 is member 1 of every SSE/StarSSE cell and of
@@ -331,7 +341,7 @@ SOUP_FILES := $(foreach s,$(SOUPS),$(RUNS)/soups/$(s).h5)
 $(RUNS)/soups/%.h5: $(SET_AN) | $(BIN)
 	@mkdir -p $(@D)
 	$(call logged,$(BIN) soup $(call soup_members,$*) --$(lastword $(subst -, ,$*)) --threads $(JOB_THREADS) \
-	  --dataset $(DATASET) --bn-images $(BN_IMAGES) --out $@)
+	  --dataset $(DATASET) --bn-images $(BN_IMAGES) --holdout-fraction $(SOUP_HOLDOUT) --out $@)
 $(foreach s,$(SOUPS),$(eval $(RUNS)/soups/$(s).h5: $(call soup_members,$(s))))
 
 # --- Diversity within each method -------------------------------------------------------
@@ -369,6 +379,7 @@ $(DATA)/config.csv: $(wildcard $(RUNS)/settings/*.txt) $(SET_PT) $(SET_FT) $(SET
 	  echo "pretrained_checkpoints,$(PT_N)"; \
 	  echo "pretrain_per_class,$(PT_PER_CLASS)"; \
 	  echo "pretrain_epochs,$(PT_EPOCHS)"; \
+	  echo "pretrain_batch,$(PT_BATCH)"; \
 	  echo "pretrain_lr,$(PT_LR)"; \
 	  echo "finetune_per_class,$(FT_PER_CLASS)"; \
 	  echo "data_seed,$(DATA_SEED)"; \
@@ -388,6 +399,7 @@ $(DATA)/config.csv: $(wildcard $(RUNS)/settings/*.txt) $(SET_PT) $(SET_FT) $(SET
 	  echo "interpolation_points,$(INTERP_POINTS)"; \
 	  echo "membership_points,$(MEMBERSHIP_POINTS)"; \
 	  echo "threshold,$(THRESHOLD)"; \
+	  echo "soup_holdout,$(SOUP_HOLDOUT)"; \
 	  echo "job_threads,$(JOB_THREADS)"; \
 	} > $@.tmp && mv -f $@.tmp $@
 
