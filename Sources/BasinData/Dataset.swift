@@ -105,6 +105,21 @@ public struct Dataset: Equatable, Sendable {
     /// With `perClass`, draws that many images of each class without replacement; the draw
     /// for class c depends only on (seed, c), and the kept images stay in their original order.
     public func selecting(classes: [Int], perClass: Int? = nil, seed: UInt64 = 0) throws -> Dataset {
+        try selecting(classes: classes, perClass: perClass, seed: seed, complement: false, complementPerClass: nil)
+    }
+
+    /// The images of `classes` that `selecting(classes:perClass:seed:)` leaves out (relabelled
+    /// the same way): data a model trained on that sample has never seen, e.g. for validation.
+    /// With `count`, a uniform draw of that many per class from them, made with `drawSeed`.
+    public func unsampled(classes: [Int], perClass: Int, seed: UInt64 = 0, count: Int? = nil,
+                          drawSeed: UInt64 = 0) throws -> Dataset {
+        if let count, count < 1 { throw DataError.invalidArgument("held-out count \(count) must be at least 1") }
+        return try selecting(classes: classes, perClass: perClass, seed: seed, complement: true,
+                             complementPerClass: count, complementSeed: drawSeed)
+    }
+
+    private func selecting(classes: [Int], perClass: Int?, seed: UInt64, complement: Bool,
+                           complementPerClass: Int?, complementSeed: UInt64 = 0) throws -> Dataset {
         guard !classes.isEmpty else { throw DataError.invalidArgument("class selection is empty") }
         if let bad = classes.first(where: { $0 < 0 || $0 >= numClasses }) {
             throw DataError.invalidArgument("class \(bad) outside 0..<\(numClasses)")
@@ -129,7 +144,22 @@ public struct Dataset: Equatable, Sendable {
                 // Partial Fisher-Yates: the first k slots become a uniform sample.
                 var rng = RandomGenerator.stream(seed: seed, purpose: "per-class-sample-\(c)")
                 for i in 0..<k { indices.swapAt(i, i + rng.nextInt(below: indices.count - i)) }
-                indices.removeSubrange(k...)
+                if complement {
+                    indices.removeSubrange(..<k)
+                    if let extra = complementPerClass {
+                        guard extra <= indices.count else {
+                            throw DataError.invalidArgument(
+                                "\(extra) images of class \(c) outside its sample of \(k) asked for, only \(indices.count) exist")
+                        }
+                        // A uniform draw from what the sample left, independent of the sample's own stream.
+                        indices.sort()
+                        var extraRNG = RandomGenerator.stream(seed: complementSeed, purpose: "per-class-complement-\(c)")
+                        for i in 0..<extra { indices.swapAt(i, i + extraRNG.nextInt(below: indices.count - i)) }
+                        indices.removeSubrange(extra...)
+                    }
+                } else {
+                    indices.removeSubrange(k...)
+                }
             }
             keep.append(contentsOf: indices)
         }

@@ -74,6 +74,14 @@ public struct TransferTask: Equatable, Sendable {
         try train.selecting(classes: classes, perClass: perClass, seed: dataSeed)
     }
 
+    /// `count` training images per class from outside the task's per-class sample: images that
+    /// training never saw, for choices such as a greedy soup's. Nil when the task keeps every image.
+    /// `seed` draws them from the unseen images.
+    public func unseenTrainingSet(from train: Dataset, count: Int, seed: UInt64 = 0) throws -> Dataset? {
+        guard let perClass else { return nil }
+        return try train.unsampled(classes: classes, perClass: perClass, seed: dataSeed, count: count, drawSeed: seed)
+    }
+
     /// Every test image of the task's classes.
     public func evaluationSet(from test: Dataset) throws -> Dataset {
         try test.selecting(classes: classes)

@@ -13,7 +13,7 @@ struct Basin: ParsableCommand {
         subcommands: [Train.self, Pretrain.self, Finetune.self, Ensemble.self, Sweep.self,
                       Inspect.self, Evaluate.self,
                       Interpolate.self, Plane.self, Surface.self, SimplexCommand.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
-                      SoupCommand.self, Membership.self,
+                      SoupCommand.self, Membership.self, Report.self,
                       Plot.self, Bench.self])
 }
 

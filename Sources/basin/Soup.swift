@@ -17,15 +17,20 @@ struct SoupCommand: ParsableCommand {
     @Argument(help: "Member checkpoints.") var checkpoints: [String]
     @Flag(help: "Average all members.") var uniform = false
     @Flag(help: "Add members in order of held-out accuracy, keeping one only if held-out accuracy improves.") var greedy = false
-    @Option(help: "Fraction of the task's training images held out for the greedy choice.") var holdoutFraction: Double = 0.1
-    @Option(help: "Seed of the held-out split.") var holdoutSeed: UInt64 = 0
+    @Option(help: ArgumentHelp(
+        "Held-out images per class for the greedy choice, drawn from the class's training images outside the task's per-class sample, which no member trained on.",
+        valueName: "k")) var holdoutPerClass: Int = 200
+    @Option(help: "Instead, hold out this fraction of the task's own training images (for tasks that use every training image; the members trained on them, so held-out accuracy is optimistic).")
+    var holdoutFraction: Double?
+    @Option(help: "Seed of the held-out draw.") var holdoutSeed: UInt64 = 0
     @Option(help: "The soup checkpoint.") var out: String
     @Option(help: "Greedy steps as CSV (member, held-out accuracy, kept).") var csv: String?
 
     func validate() throws {
         guard uniform != greedy else { throw ValidationError("choose exactly one of --uniform and --greedy") }
         guard !checkpoints.isEmpty else { throw ValidationError("soup needs at least one checkpoint") }
-        guard holdoutFraction > 0, holdoutFraction < 1 else {
+        guard holdoutPerClass > 0 else { throw ValidationError("--holdout-per-class must be positive, got \(holdoutPerClass)") }
+        if let holdoutFraction, !(holdoutFraction > 0 && holdoutFraction < 1) {
             throw ValidationError("--holdout-fraction must be in (0, 1), got \(holdoutFraction)")
         }
     }
@@ -35,9 +40,21 @@ struct SoupCommand: ParsableCommand {
         let members = try AnalysisCheckpoint.loadAll(checkpoints)
         let taskData = try AnalysisData(task: try analysis.task(for: members), data: data)
         guard let trainSet = taskData.train else { throw AnalysisError("soup needs the training split") }
-        // The held-out images are never the test set, and BatchNorm statistics come from the rest.
-        let (fit, holdout) = try trainSet.splitHoldout(fraction: holdoutFraction, seed: holdoutSeed)
-        guard holdout.count > 0, fit.count > 0 else { throw AnalysisError("held-out split of \(trainSet.count) images is empty") }
+        // The held-out images are never the test set. Preferably the members never saw them either:
+        // a held-out set they trained on is near 100% accurate and a greedy soup then keeps only
+        // its first member.
+        let fit: Dataset, holdout: Dataset
+        if let holdoutFraction {
+            (fit, holdout) = try trainSet.splitHoldout(fraction: holdoutFraction, seed: holdoutSeed)
+            guard holdout.count > 0, fit.count > 0 else { throw AnalysisError("held-out split of \(trainSet.count) images is empty") }
+        } else {
+            guard let unseen = try taskData.task.transferTask.unseenTrainingSet(
+                from: try data.load(.train), count: holdoutPerClass, seed: holdoutSeed) else {
+                throw AnalysisError("the task uses every training image (no per-class sample), so none is unseen; "
+                                    + "give --holdout-fraction to hold out part of the training images")
+            }
+            (fit, holdout) = (trainSet, unseen)
+        }
         let evaluator = try taskData.evaluator(model: try members[0].makeModel(), options: analysis, bnSource: fit,
                                                extraSplits: ["holdout": try FixedBatches(holdout, batchSize: analysis.batchSize)])
         let vectors = members.map(\.parameters)

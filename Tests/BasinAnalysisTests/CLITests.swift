@@ -165,6 +165,12 @@ final class CLITests: AnalysisTestCase {
         XCTAssertTrue(saved.metadata.config.contains(try sha256(ofFile: parents?.first ?? "")))
         XCTAssertEqual(saved.predictions["test"]?.labels.count, 30)
         try assertFails(["soup", path("c0.h5"), "--uniform", "--greedy", "--out", path("x.h5")], mentioning: "exactly one")
+        // By default the greedy choice uses images no member trained on, which needs a per-class sample.
+        try assertFails(["soup", path("c0.h5"), path("c1.h5"), "--greedy", "--out", path("x.h5")] + common,
+                        mentioning: "--holdout-fraction")
+        let unseen = try run(["soup", path("c0.h5"), path("c1.h5"), "--greedy", "--out", path("soup2.h5"),
+                              "--per-class", "2", "--holdout-per-class", "3"] + common)
+        XCTAssertNotNil(value("holdout_accuracy", in: unseen).flatMap(Double.init))
 
         let member = try run(["membership", "--reference", path("c0.h5"), path("c0copy.h5"), path("c1.h5"),
                               "--threshold", "0.1", "--points", "3", "--csv", path("mb.csv")] + common)

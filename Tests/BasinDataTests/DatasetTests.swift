@@ -77,6 +77,29 @@ final class DatasetTests: TempDirTestCase {
         XCTAssertEqual(eval.classCounts, [7, 7, 7, 7, 7], "evaluation keeps every test image of the classes")
     }
 
+    func testUnsampledImagesAreExactlyTheOnesTheSampleLeftOut() throws {
+        let ten = try makeTen()
+        let sample = originalIndices(try ten.selecting(classes: [3, 1], perClass: 4, seed: 11))
+        let rest = try ten.unsampled(classes: [3, 1], perClass: 4, seed: 11)
+        let restIndices = originalIndices(rest)
+        XCTAssertEqual(rest.classCounts, [3, 3], "7 images per class minus the 4 sampled")
+        XCTAssertTrue(Set(sample).isDisjoint(with: restIndices))
+        XCTAssertEqual(Set(sample + restIndices), Set((0..<70).filter { $0 % 10 == 3 || $0 % 10 == 1 }))
+        XCTAssertEqual(rest.labels, restIndices.map { [3: 0, 1: 1][$0 % 10]! }, "relabelled as the sample is")
+        // A draw of 2 per class from the 3 left out: deterministic, within them, seeded separately.
+        let two = try ten.unsampled(classes: [3, 1], perClass: 4, seed: 11, count: 2, drawSeed: 5)
+        XCTAssertEqual(two.classCounts, [2, 2])
+        XCTAssertTrue(Set(originalIndices(two)).isSubset(of: restIndices))
+        XCTAssertEqual(try ten.unsampled(classes: [3, 1], perClass: 4, seed: 11, count: 2, drawSeed: 5), two)
+        XCTAssertThrowsError(try ten.unsampled(classes: [3, 1], perClass: 4, seed: 11, count: 4)) { error in
+            XCTAssertEqual(error as? DataError,
+                           .invalidArgument("4 images of class 3 outside its sample of 4 asked for, only 3 exist"))
+        }
+        let task = TransferTask(classes: [3, 1], perClass: 4, dataSeed: 11)
+        XCTAssertEqual(try task.unseenTrainingSet(from: ten, count: 2, seed: 5), two)
+        XCTAssertNil(try TransferTask(classes: [3, 1]).unseenTrainingSet(from: ten, count: 2), "no sample: nothing unseen")
+    }
+
     func testHoldoutSplitIsDisjointCompleteAndDeterministic() throws {
         let ten = try makeTen()
         let (train, holdout) = try ten.splitHoldout(count: 10, seed: 3)
