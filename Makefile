@@ -70,7 +70,7 @@ PT_EPOCHS    ?= 4
 PT_BATCH     ?= 32
 PT_LR        ?= 0.05
 FT_PER_CLASS ?= 200
-FT_EPOCHS    ?= 40
+FT_EPOCHS    ?= 100
 FT_LR        ?= 0.02
 FT_BATCH     ?= 32
 N            ?= 5
@@ -324,6 +324,10 @@ $(foreach r,$(PLANE_LR_RATIOS),$(eval \
                       $(call cell,starsse,$(r),$(HEADLINE_EPOCH_RATIO))/member-$(last).h5)$(eval \
   proj_sse-lr$(r)  := $(foreach k,$(filter-out 1 $(last),$(members)),$(call cell,sse,$(r),$(HEADLINE_EPOCH_RATIO))/member-$(k).h5 \
                       $(if $(filter 2,$(k)),,$(call cell,starsse,$(r),$(HEADLINE_EPOCH_RATIO))/member-$(k).h5))))
+# Short marker labels, in file order (A, B, C, then the projected checkpoints).
+labels_de := Local 1,Local 2,Global 2$(foreach k,$(filter-out 1 2,$(members)),$(comma)Local $(k)$(comma)Global $(k))
+$(foreach r,$(PLANE_LR_RATIOS),$(eval labels_sse-lr$(r) := member 1,SSE $(last),StarSSE $(last)$(foreach \
+  k,$(filter-out 1 $(last),$(members)),$(comma)SSE $(k)$(if $(filter 2,$(k)),,$(comma)StarSSE $(k)))))
 PLANE_FILES := $(foreach p,$(PLANES),$(RUNS)/planes/$(p).h5)
 $(RUNS)/planes/%.h5: $(SET_AN) $(RUNS)/settings/plane.txt | $(BIN)
 	@mkdir -p $(@D)
@@ -474,10 +478,10 @@ plot-available: | $(BIN)
 
 $(PLOTS)/plane-%-test_error.png: $(RUNS)/planes/%.h5 | plot-available
 	@mkdir -p $(@D)
-	$(BIN) plot plane $< --metric test_error -o $@
+	$(BIN) plot plane $< --metric test_error --point-labels "$(labels_$*)" -o $@
 $(PLOTS)/plane-%-test_loss.png: $(RUNS)/planes/%.h5 | plot-available
 	@mkdir -p $(@D)
-	$(BIN) plot plane $< --metric test_loss -o $@
+	$(BIN) plot plane $< --metric test_loss --log --point-labels "$(labels_$*)" -o $@
 $(PLOTS)/interpolation.png: $(INTERP) | plot-available
 	@mkdir -p $(@D)
 	$(BIN) plot interpolation $(INTERP) --labels $(subst $() ,$(comma),$(PAIRS)) -o $@

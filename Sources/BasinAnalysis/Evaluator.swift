@@ -69,8 +69,9 @@ public final class LandscapeEvaluator {
         let norms = model.batchNorms
         guard !norms.isEmpty, let bnBatches else { return }
         for bn in norms { bn.resetRunningStatistics() }
+        // Train mode without caches: the in-place inference path, with batch statistics.
         let context = ForwardContext(mode: .train, statistics: .cumulative, keepsCaches: false)
-        for batch in bnBatches.batches { _ = try model.forward(batch.images, context) }
+        for batch in bnBatches.batches { _ = try model.predict(batch.images, context) }
     }
 
     /// Loss and accuracy of the current weights on a split, in eval mode.

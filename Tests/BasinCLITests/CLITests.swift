@@ -2,30 +2,14 @@ import Foundation
 import XCTest
 
 /// Runs the built `basin` binary on tiny synthetic Fashion-MNIST-like IDX files.
-final class CLITests: XCTestCase {
-    var dir: String = ""
+final class CLITests: BinaryTestCase {
     var data: String { dir + "/data" }
 
-    /// BASIN_BIN (set by `make test`), else <package root>/.build/release/basin.
-    var binary: String {
-        if let path = ProcessInfo.processInfo.environment["BASIN_BIN"], !path.isEmpty { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/basin").path
-    }
-
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("no basin binary at \(binary): build with swift build -c release or set BASIN_BIN")
-        }
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("basin-cli-\(UUID().uuidString)").path
+        try super.setUpWithError()
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try writeIDX(split: "train", perClass: 30, seed: 1)
         try writeIDX(split: "t10k", perClass: 10, seed: 2)
-    }
-
-    override func tearDownWithError() throws {
-        if !dir.isEmpty { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     /// 28x28 images where class c is a bright vertical band at x = 2c...2c+2, plus noise; gzip
@@ -55,26 +39,6 @@ final class CLITests: XCTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: raw))
         let result = try run(["-n", "-f", raw], executable: "/bin/gzip")
         XCTAssertEqual(result.status, 0, result.stderr)
-    }
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    @discardableResult
-    func run(_ arguments: [String], executable: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable ?? binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = dir + "/.stdout-\(UUID().uuidString)", err = dir + "/.stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        try process.run()
-        process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-        return Result(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                      stderr: try String(contentsOfFile: err, encoding: .utf8))
     }
 
     func inspectJSON(_ file: String) throws -> [String: Any] {

@@ -3,44 +3,9 @@ import XCTest
 
 /// `basin report summary` and `basin report diversity` on hand-made tables: the findings'
 /// verdicts follow the numbers, and joined tables keep every row.
-final class ReportTests: XCTestCase {
-    var dir: String = ""
-
-    var binary: String {
-        if let path = ProcessInfo.processInfo.environment["BASIN_BIN"], !path.isEmpty { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/release/basin").path
-    }
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("no basin binary at \(binary): build with swift build -c release or set BASIN_BIN")
-        }
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("basin-report-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if !dir.isEmpty { try? FileManager.default.removeItem(atPath: dir) }
-    }
-
+final class ReportTests: BinaryTestCase {
     func write(_ name: String, _ lines: [String]) throws {
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
-    }
-
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
     /// Ensembles, barriers, soups and sweep for a study; `good` makes every finding hold.
