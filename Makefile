@@ -466,7 +466,7 @@ $(DATA)/summary.md: $(SET_RP) $(TABLES) | $(BIN)
 # ======================================================================================
 FIGURES := $(foreach p,$(PLANES),$(PLOTS)/plane-$(p)-test_error.png $(PLOTS)/plane-$(p)-test_loss.png) \
            $(PLOTS)/interpolation.png $(PLOTS)/ensembles-accuracy.png $(PLOTS)/ensembles-nll.png \
-           $(foreach m,ensemble_accuracy member_accuracy snapshot_barrier_loss,$(PLOTS)/sweep-$(m).png) \
+           $(foreach m,ensemble_accuracy snapshot_accuracy snapshot_barrier_loss,$(PLOTS)/sweep-$(m).png) \
            $(if $(filter-out 1 2,$(members)),$(PLOTS)/simplex-starsse-test_error.png)
 ## plots: every figure of PROFILE (needs `basin plot`).
 plots: $(FIGURES)
@@ -489,7 +489,7 @@ $(PLOTS)/ensembles-%.png: $(DATA)/ensembles.csv | plot-available
 	@mkdir -p $(@D)
 	$(BIN) plot ensembles $< --metric $* -o $@
 # The sweep over cycle LR ratio x cycle epoch ratio, SSE and StarSSE side by side.
-$(PLOTS)/sweep-ensemble_accuracy.png $(PLOTS)/sweep-member_accuracy.png $(PLOTS)/sweep-snapshot_barrier_loss.png: \
+$(PLOTS)/sweep-ensemble_accuracy.png $(PLOTS)/sweep-snapshot_accuracy.png $(PLOTS)/sweep-snapshot_barrier_loss.png: \
   $(PLOTS)/sweep-%.png: $(DATA)/sweep.csv | plot-available
 	@mkdir -p $(@D)
 	$(BIN) plot sweep $< --metric $* -o $@

@@ -43,6 +43,10 @@ struct PlotSweep: ParsableCommand {
         "ensemble_accuracy": ("ensemble accuracy (%)", 100), "member_accuracy": ("member accuracy (%)", 100),
         "ensemble_nll": ("ensemble NLL", 1), "member_nll": ("member NLL", 1),
         "barrier": ("loss barrier to member 1", 1), "barrier_error": ("error barrier to member 1 (%)", 100),
+        // Columns of the pipeline's sweep table (basin report sweep).
+        "snapshot_accuracy": ("snapshot accuracy (%)", 100), "snapshot_nll": ("snapshot NLL", 1),
+        "snapshot_barrier_loss": ("loss barrier to member 1", 1),
+        "snapshot_barrier_error": ("error barrier to member 1 (%)", 100),
     ]
     /// How the recipes' method names read in figures (other names are kept as given).
     static let displayNames = ["sse": "SSE", "starsse": "StarSSE", "fge": "FGE", "local-de": "Local DE",
