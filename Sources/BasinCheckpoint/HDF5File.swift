@@ -170,11 +170,19 @@ public final class HDF5File {
     /// by h5py) rely on HDF5's own checks.
     public static func open(path: String) throws -> HDF5File {
         hdf5Prepare()
+        // The common mistakes get a plain reason rather than HDF5's error stack.
+        let refuse = { (detail: String) in HDF5Error(file: path, object: "/", operation: "open file", detail: detail) }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw refuse(errno == ENOENT ? "file does not exist" : String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw refuse("not a regular file") }
+        let size = Int(info.st_size)
+        guard size > 0 else { throw refuse("file is empty (0 bytes)") }
+        guard hasHDF5Signature(path: path, size: size) else { throw refuse("not an HDF5 file (no HDF5 signature)") }
         _ = try FileSeal.verify(path: path)
         let fapl = try fileAccessList(path: path)
         defer { H5Pclose(fapl) }
-        var info = stat()
-        let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
         let id = H5Fopen(path, basin_H5F_ACC_RDONLY(), fapl)
         guard id >= 0 else { throw HDF5Error.capture(file: path, object: "/", operation: "open file") }
         return HDF5File(path: path, id: id, isWritable: false, byteLimit: size)

@@ -77,6 +77,10 @@ final class CLITests: AnalysisTestCase {
         _ = try run(["plane", path("c1.h5"), path("c0.h5"), path("c2.h5"), "--grid", "3x2", "--out", path("q-1.h5"),
                      "--shard", "1/2"] + common)
         try assertFails(["merge", path("p-0.h5"), path("q-1.h5"), "--out", path("bad.h5")], mentioning: "different plane")
+        try assertFails(["merge", path("p-0.h5"), path("missing.h5"), "--out", path("bad.h5")],
+                        mentioning: "missing.h5: cannot open file '/': file does not exist")
+        try "not hdf5".write(toFile: path("text.h5"), atomically: true, encoding: .utf8)
+        try assertFails(["merge", path("p-0.h5"), path("text.h5"), "--out", path("bad.h5")], mentioning: "no HDF5 signature")
     }
 
     func testSimplexCornersTrainSplitRolesAndShards() throws {
