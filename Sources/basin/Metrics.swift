@@ -5,17 +5,6 @@ import BasinCore
 import BasinData
 import Foundation
 
-/// `--method NAME=DIR`.
-struct MethodSpec: ExpressibleByArgument {
-    let name: String, folder: String
-    init?(argument: String) {
-        guard let eq = argument.firstIndex(of: "=") else { return nil }
-        name = String(argument[..<eq])
-        folder = String(argument[argument.index(after: eq)...])
-        guard !name.isEmpty, !folder.isEmpty, !name.contains(",") else { return nil }
-    }
-}
-
 /// `member-<n>.h5` files of a folder in numeric order of n.
 func memberFiles(in folder: String) throws -> [String] {
     let names: [String]
@@ -40,7 +29,7 @@ struct MetricsCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
     @OptionGroup var taskOptions: TaskOptions
-    @Option(help: "A method and the folder of its member-*.h5 files (repeatable).") var method: [MethodSpec] = []
+    @Option(help: "A method and the folder of its member-*.h5 files (repeatable).") var method: [NamedFile] = []
     @Option(help: "Table (CSV).") var csv: String
     @Option(help: "Method the deep-ensemble equivalent is measured against (a Local DE).") var deeReference: String?
     @Option(help: "Metric of the DEE: nll, accuracy, brier or ece.") var deeMetric: String = "nll"
@@ -72,7 +61,7 @@ struct MetricsCommand: ParsableCommand {
         compute.apply()
         var curves: [(name: String, ensembles: [CalibrationMetrics], memberMean: CalibrationMetrics, count: Int)] = []
         for spec in method {
-            let files = try memberFiles(in: spec.folder)
+            let files = try memberFiles(in: spec.path)
             let members = try AnalysisCheckpoint.loadAll(files)
             let predictions = try testPredictions(members, taskOptions: taskOptions, data: data, batchSize: batchSize)
             var ensembles: [CalibrationMetrics] = []

@@ -25,3 +25,14 @@ struct DataOptions: ParsableArguments {
 }
 
 extension Architecture: ExpressibleByArgument {}
+
+/// `NAME=PATH` (a file or a folder), as `basin report` inputs and `basin metrics --method` take them.
+struct NamedFile: ExpressibleByArgument {
+    let name: String, path: String
+    init?(argument: String) {
+        guard let eq = argument.firstIndex(of: "=") else { return nil }
+        name = String(argument[..<eq])
+        path = String(argument[argument.index(after: eq)...])
+        guard !name.isEmpty, !path.isEmpty, !name.contains(",") else { return nil }
+    }
+}

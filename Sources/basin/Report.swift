@@ -14,17 +14,6 @@ struct Report: ParsableCommand {
                       ReportSummary.self])
 }
 
-/// `NAME=FILE`.
-struct NamedFile: ExpressibleByArgument {
-    let name: String, path: String
-    init?(argument: String) {
-        guard let eq = argument.firstIndex(of: "=") else { return nil }
-        name = String(argument[..<eq])
-        path = String(argument[argument.index(after: eq)...])
-        guard !name.isEmpty, !path.isEmpty, !name.contains(",") else { return nil }
-    }
-}
-
 extension Dictionary where Key == String, Value == String {
     func number(_ key: String) -> Double? {
         guard let s = self[key], !s.isEmpty else { return nil }
