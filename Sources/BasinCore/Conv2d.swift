@@ -59,22 +59,30 @@ public final class Conv2d: Layer {
         return Geometry(cin: inChannels, h: h, w: w, k: kernel, stride: stride, pad: padding, ho: ho, wo: wo)
     }
 
+    /// Work done on one image's output [Cout, Ho * Wo] right after its GEMM, while it is still
+    /// in cache: (image index, output block, pixels). Called concurrently for different images.
+    public typealias Epilogue = (_ image: Int, _ block: UnsafeMutablePointer<Float>, _ pixels: Int) -> Void
+
     public func forward(_ x: Tensor, _ context: ForwardContext) throws -> (Tensor, Cache) {
         (try convolve(x, epilogue: nil), Cache(input: x))
+    }
+
+    /// `forward` with `epilogue` run on each image's output (a following BatchNorm's moments).
+    public func forward(_ x: Tensor, _ context: ForwardContext, epilogue: @escaping Epilogue) throws -> (Tensor, Cache) {
+        (try convolve(x, epilogue: epilogue), Cache(input: x))
     }
 
     public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
         x = try convolve(x, epilogue: nil)
     }
 
-    /// Inference with `epilogue` applied to each image's output [Cout, Ho * Wo] right after it is
-    /// computed, while it is still in cache (a BatchNorm in eval mode and its ReLU).
-    public func infer(_ x: inout Tensor, _ context: ForwardContext,
-                      epilogue: @escaping (UnsafeMutablePointer<Float>, _ pixels: Int) -> Void) throws {
+    /// Inference with `epilogue` run on each image's output (a BatchNorm in eval mode and its
+    /// ReLU, or a BatchNorm's moments in train mode).
+    public func infer(_ x: inout Tensor, _ context: ForwardContext, epilogue: @escaping Epilogue) throws {
         x = try convolve(x, epilogue: epilogue)
     }
 
-    private func convolve(_ x: Tensor, epilogue: ((UnsafeMutablePointer<Float>, Int) -> Void)?) throws -> Tensor {
+    private func convolve(_ x: Tensor, epilogue: Epilogue?) throws -> Tensor {
         let g = try geometry(x)
         let n = x.shape[0]
         var y = Tensor(uninitialized: [n, outChannels, g.ho, g.wo])
@@ -110,7 +118,7 @@ public final class Conv2d: Layer {
                                         for p in 0..<g.pixels { row[p] += b }
                                     }
                                 }
-                                epilogue?(yi, g.pixels)
+                                epilogue?(i, yi, g.pixels)
                             }
                         }
                     }
@@ -128,13 +136,24 @@ public final class Conv2d: Layer {
         let workers = workerCount(n)
         let colsSize = g.isIdentityLowering ? 0 : g.patch * g.pixels
         let wSize = outChannels * g.patch
+        // The input gradient of a stride-1 convolution that keeps the image size is itself such
+        // a convolution: of dy, with the kernel flipped and in and out channels swapped. Lowered
+        // like the forward pass, it is a block-copy im2col and a GEMM writing dx directly,
+        // instead of a GEMM into columns and a scatter-add col2im.
+        let asConvolution = needInputGradient && !g.isIdentityLowering && g.stride == 1 && 2 * g.pad == g.k - 1
+        let dyGeometry = Geometry(cin: outChannels, h: g.ho, w: g.wo, k: g.k, stride: 1, pad: g.k - 1 - g.pad,
+                                  ho: g.h, wo: g.w)
+        let flipped = asConvolution ? flippedTransposedWeight() : []
+        let gradientColsSize = asConvolution ? dyGeometry.patch * g.pixels : g.patch * g.pixels
         // im2col and a beta-0 product write every entry.
-        var scratch = Tensor(uninitialized: [workers * (colsSize + g.patch * g.pixels)]).storage
+        var scratch = Tensor(uninitialized: [workers * (colsSize + gradientColsSize)]).storage
         var gradW = [Float](repeating: 0, count: workers * wSize)
-        var dx = needInputGradient ? Tensor(zeros: x.shape) : Tensor(zeros: [0])
+        // Every path below writes all of dx (col2im zeroes it first).
+        var dx = needInputGradient ? Tensor(uninitialized: x.shape) : Tensor(zeros: [0])
         x.storage.withUnsafeBufferPointer { xp in
             dy.storage.withUnsafeBufferPointer { dyp in
                 weight.value.storage.withUnsafeBufferPointer { wp in
+                    flipped.withUnsafeBufferPointer { fp in
                     scratch.withUnsafeMutableBufferPointer { sp in
                         gradW.withUnsafeMutableBufferPointer { gwp in
                             dx.storage.withUnsafeMutableBufferPointer { dxp in
@@ -142,7 +161,7 @@ public final class Conv2d: Layer {
                                 let sb = sp.baseAddress!, gwb = gwp.baseAddress!
                                 let dxb = needInputGradient ? dxp.baseAddress : nil
                                 parallelChunks(n) { worker, images in
-                                    let colsBuf = sb + worker * (colsSize + g.patch * g.pixels)
+                                    let colsBuf = sb + worker * (colsSize + gradientColsSize)
                                     let dcols = colsBuf + colsSize
                                     let gw = gwb + worker * wSize
                                     for i in images {
@@ -161,7 +180,13 @@ public final class Conv2d: Layer {
                                               beta: 1, c: gw, ldc: g.patch)
                                         guard let dxb else { continue }
                                         let dxi = dxb + i * inSize
-                                        if g.isIdentityLowering {
+                                        if asConvolution {
+                                            // dx_i [Cin, P] = W' [Cin, Cout k k] x im2col(dy_i) [Cout k k, P]
+                                            im2col(dyi, dyGeometry, dcols)
+                                            sgemm(transA: false, transB: false, m: g.cin, n: g.pixels, k: dyGeometry.patch,
+                                                  alpha: 1, a: fp.baseAddress!, lda: dyGeometry.patch, b: dcols, ldb: g.pixels,
+                                                  beta: 0, c: dxi, ldc: g.pixels)
+                                        } else if g.isIdentityLowering {
                                             // dx_i [K, P] = W^T [K, Cout] x dy_i [Cout, P]
                                             sgemm(transA: true, transB: false, m: g.patch, n: g.pixels, k: outChannels,
                                                   alpha: 1, a: wb, lda: g.patch, b: dyi, ldb: g.pixels,
@@ -176,6 +201,7 @@ public final class Conv2d: Layer {
                                 }
                             }
                         }
+                    }
                     }
                 }
             }
@@ -203,6 +229,23 @@ public final class Conv2d: Layer {
             }
         }
         return needInputGradient ? dx : nil
+    }
+
+    /// W'[ci, co, kh, kw] = W[co, ci, k-1-kh, k-1-kw], as a [Cin, Cout k k] matrix: the kernel
+    /// of the convolution that maps dy to dx.
+    func flippedTransposedWeight() -> [Float] {
+        let k = kernel, kk = k * k
+        var flipped = [Float](repeating: 0, count: inChannels * outChannels * kk)
+        weight.value.storage.withUnsafeBufferPointer { w in
+            for ci in 0..<inChannels {
+                for co in 0..<outChannels {
+                    for t in 0..<kk {
+                        flipped[(ci * outChannels + co) * kk + t] = w[(co * inChannels + ci) * kk + (kk - 1 - t)]
+                    }
+                }
+            }
+        }
+        return flipped
     }
 }
 

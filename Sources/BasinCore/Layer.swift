@@ -94,43 +94,95 @@ public final class Sequential: Layer {
         }
         var caches: [Any] = []
         caches.reserveCapacity(layers.count)
-        for layer in layers {
-            let (y, cache) = try layer.forwardErased(h, context)
-            caches.append(cache)
-            h = y
+        var i = 0
+        while i < layers.count {
+            switch fusion(at: i, context) {
+            case .convolutionNormalization(let conv, let norm, let withReLU):
+                // The batch statistics come from the convolution's epilogue, the ReLU from the
+                // normalization's pass; each layer still leaves its own cache.
+                let moments = PlaneMoments(images: h.shape.first ?? 0, channels: norm.channels)
+                let (c, convCache) = try conv.forward(h, context, epilogue: norm.momentsEpilogue(moments))
+                let (y, normCache) = try norm.forward(c, context, moments: moments, thenReLU: withReLU)
+                caches.append(convCache)
+                caches.append(normCache)
+                if withReLU { caches.append(ReLU.Cache(output: y)) }
+                h = y
+                i += withReLU ? 3 : 2
+            case .normalizationReLU(let norm):
+                let (y, normCache) = try norm.forward(h, context, thenReLU: true)
+                caches.append(normCache)
+                caches.append(ReLU.Cache(output: y))
+                h = y
+                i += 2
+            case nil:
+                let (y, cache) = try layers[i].forwardErased(h, context)
+                caches.append(cache)
+                h = y
+                i += 1
+            }
         }
         return (h, caches)
     }
 
-    /// In place, layer by layer; a BatchNorm followed by a ReLU runs as one pass over memory.
+    /// In place, layer by layer; a convolution's BatchNorm and ReLU run on each image's output
+    /// as it is made (eval mode), or take their statistics from it (train mode).
     public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
         var i = 0
         while i < layers.count {
-            // Eval mode: a convolution's BatchNorm (and ReLU) run on each image's output as it is made.
-            if context.mode == .eval, let conv = layers[i] as? Conv2d, i + 1 < layers.count,
-               let norm = layers[i + 1] as? BatchNorm2d, norm.channels == conv.outChannels {
-                let withReLU = i + 2 < layers.count && layers[i + 2] is ReLU
-                try conv.infer(&x, context, epilogue: norm.evalEpilogue(thenReLU: withReLU))
+            switch fusion(at: i, context) {
+            case .convolutionNormalization(let conv, let norm, let withReLU):
+                if context.mode == .eval {
+                    try conv.infer(&x, context, epilogue: norm.evalEpilogue(thenReLU: withReLU))
+                } else {
+                    let moments = PlaneMoments(images: x.shape.first ?? 0, channels: norm.channels)
+                    try conv.infer(&x, context, epilogue: norm.momentsEpilogue(moments))
+                    try norm.infer(&x, context, moments: moments, thenReLU: withReLU)
+                }
                 i += withReLU ? 3 : 2
-            } else if let norm = layers[i] as? BatchNorm2d, i + 1 < layers.count, layers[i + 1] is ReLU {
+            case .normalizationReLU(let norm):
                 try norm.infer(&x, context, thenReLU: true)
                 i += 2
-            } else {
+            case nil:
                 try layers[i].infer(&x, context)
                 i += 1
             }
         }
     }
 
+    /// Layers that run as one pass over memory, with the same values as one after the other.
+    private enum Fusion {
+        case convolutionNormalization(Conv2d, BatchNorm2d, withReLU: Bool)
+        case normalizationReLU(BatchNorm2d)
+    }
+
+    private func fusion(at i: Int, _ context: ForwardContext) -> Fusion? {
+        let next = i + 1 < layers.count ? layers[i + 1] : nil
+        if let conv = layers[i] as? Conv2d, let norm = next as? BatchNorm2d, norm.channels == conv.outChannels {
+            return .convolutionNormalization(conv, norm, withReLU: i + 2 < layers.count && layers[i + 2] is ReLU)
+        }
+        if let norm = layers[i] as? BatchNorm2d, next is ReLU { return .normalizationReLU(norm) }
+        return nil
+    }
+
     public func backward(_ dy: Tensor, _ cache: [Any], needInputGradient: Bool) -> Tensor? {
         precondition(cache.count == layers.count, "Sequential '\(name)': backward needs a forward pass that kept its caches")
         var g = dy
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            let needInput = i > 0 || needInputGradient
-            guard let gi = layers[i].backwardErased(g, cache[i], needInputGradient: needInput) else {
+        var i = layers.count - 1
+        while i >= 0 {
+            // A ReLU after a BatchNorm: its mask is applied inside the BatchNorm's backward.
+            if i >= 1, layers[i] is ReLU, let norm = layers[i - 1] as? BatchNorm2d,
+               let reluCache = cache[i] as? ReLU.Cache, let normCache = cache[i - 1] as? BatchNorm2d.Cache {
+                guard let gi = norm.backward(g, normCache, reluOutput: reluCache.output,
+                                             needInputGradient: i - 1 > 0 || needInputGradient) else { return nil }
+                g = gi
+                i -= 2
+                continue
+            }
+            guard let gi = layers[i].backwardErased(g, cache[i], needInputGradient: i > 0 || needInputGradient) else {
                 return nil
             }
             g = gi
+            i -= 1
         }
         return g
     }

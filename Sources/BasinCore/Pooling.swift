@@ -28,23 +28,8 @@ public final class MaxPool2d: Layer {
                         for pl in planes {
                             let src = pl * h * w
                             if k == 2 {
-                                // The common window, unrolled; ties keep the first, NaN wins.
-                                for oh in 0..<ho {
-                                    for ow in 0..<wo {
-                                        let i0 = src + 2 * oh * w + 2 * ow
-                                        var best = xp[i0], bestIndex = i0
-                                        @inline(__always) func consider(_ i: Int) {
-                                            let v = xp[i]
-                                            if v > best || (v.isNaN && !best.isNaN) { best = v; bestIndex = i }
-                                        }
-                                        consider(i0 + 1)
-                                        consider(i0 + w)
-                                        consider(i0 + w + 1)
-                                        let o = (pl * ho + oh) * wo + ow
-                                        yp[o] = best
-                                        ap[o] = Int32(bestIndex)
-                                    }
-                                }
+                                maxPool2x2Plane(xp.baseAddress!, planeStart: src, w: w, ho: ho, wo: wo,
+                                                values: yp.baseAddress! + pl * ho * wo, argmax: ap.baseAddress! + pl * ho * wo)
                                 continue
                             }
                             for oh in 0..<ho {
@@ -101,12 +86,109 @@ public final class MaxPool2d: Layer {
 
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
         guard needInputGradient else { return nil }
-        var dx = Tensor(zeros: cache.inputShape)
+        let shape = cache.inputShape
+        let planeSize = shape[2] * shape[3], planes = shape[0] * shape[1]
+        let windows = dy.count / max(planes, 1)
+        // Each plane's maxima lie in that plane: planes are independent, and zeroing a plane
+        // just before its scatter keeps it in cache.
+        var dx = Tensor(uninitialized: shape)
         dx.storage.withUnsafeMutableBufferPointer { dxp in
-            for (o, i) in cache.argmax.enumerated() { dxp[Int(i)] += dy.storage[o] }
+            dy.storage.withUnsafeBufferPointer { dyp in
+                cache.argmax.withUnsafeBufferPointer { ap in
+                    parallelChunks(planes) { _, range in
+                        for pl in range {
+                            (dxp.baseAddress! + pl * planeSize).update(repeating: 0, count: planeSize)
+                            for o in (pl * windows)..<((pl + 1) * windows) { dxp[Int(ap[o])] += dyp[o] }
+                        }
+                    }
+                }
+            }
         }
         return dx
     }
+}
+
+/// One plane of 2x2 max pooling with stride 2: values and flat input indices of the maxima
+/// (first in window order on ties, NaN wins). Eight (or four) windows at a time as vector
+/// selects, since which element wins is data-dependent and branches on it mispredict; a row's
+/// last group overlaps the one before rather than falling back to scalar code (recomputing a
+/// window gives the same result).
+@inline(__always)
+func maxPool2x2Plane(_ x: UnsafePointer<Float>, planeStart: Int, w: Int, ho: Int, wo: Int,
+                     values: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+    for oh in 0..<ho {
+        let rowStart = planeStart + 2 * oh * w
+        let top = UnsafeRawPointer(x + rowStart), bottom = UnsafeRawPointer(x + rowStart + w)
+        let out = UnsafeMutableRawPointer(values + oh * wo), outIndex = UnsafeMutableRawPointer(argmax + oh * wo)
+        let step = wo >= 8 ? 8 : wo >= 4 ? 4 : 1
+        var ow = 0
+        while ow < wo {
+            let start = min(ow, wo - step)
+            let first = Int32(rowStart + 2 * start)
+            switch step {
+            case 8:
+                let t = top.loadUnaligned(fromByteOffset: 8 * start, as: SIMD16<Float>.self)
+                let b = bottom.loadUnaligned(fromByteOffset: 8 * start, as: SIMD16<Float>.self)
+                let (best, index) = maxOfWindows(t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf,
+                                                 first: SIMD8<Int32>(repeating: first) &+ SIMD8(0, 2, 4, 6, 8, 10, 12, 14),
+                                                 w: Int32(w))
+                out.storeBytes(of: best, toByteOffset: 4 * start, as: SIMD8<Float>.self)
+                outIndex.storeBytes(of: index, toByteOffset: 4 * start, as: SIMD8<Int32>.self)
+            case 4:
+                let t = top.loadUnaligned(fromByteOffset: 8 * start, as: SIMD8<Float>.self)
+                let b = bottom.loadUnaligned(fromByteOffset: 8 * start, as: SIMD8<Float>.self)
+                let (best, index) = maxOfWindows(t.evenHalf, t.oddHalf, b.evenHalf, b.oddHalf,
+                                                 first: SIMD4<Int32>(repeating: first) &+ SIMD4(0, 2, 4, 6), w: Int32(w))
+                out.storeBytes(of: best, toByteOffset: 4 * start, as: SIMD4<Float>.self)
+                outIndex.storeBytes(of: index, toByteOffset: 4 * start, as: SIMD4<Int32>.self)
+            default:
+                let i0 = Int(first)
+                var best = x[i0], bestIndex = i0
+                for i in [i0 + 1, i0 + w, i0 + w + 1] where x[i] > best || (x[i].isNaN && !best.isNaN) {
+                    best = x[i]
+                    bestIndex = i
+                }
+                values[oh * wo + start] = best
+                argmax[oh * wo + start] = Int32(bestIndex)
+            }
+            ow = start + step
+        }
+    }
+}
+
+/// Lane-wise maximum of the window elements a (top left), b, c, d in window order, with the
+/// flat index of the winner (a's index is `first`). Concrete types: generic SIMD code is not
+/// specialized well enough here.
+@inline(__always)
+func maxOfWindows(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>,
+                  first: SIMD8<Int32>, w: Int32) -> (SIMD8<Float>, SIMD8<Int32>) {
+    var best = a, index = first
+    var take = (b .> best) .| ((b .!= b) .& (best .== best))
+    best.replace(with: b, where: take)
+    index.replace(with: first &+ 1, where: take)
+    take = (c .> best) .| ((c .!= c) .& (best .== best))
+    best.replace(with: c, where: take)
+    index.replace(with: first &+ w, where: take)
+    take = (d .> best) .| ((d .!= d) .& (best .== best))
+    best.replace(with: d, where: take)
+    index.replace(with: first &+ (w + 1), where: take)
+    return (best, index)
+}
+
+@inline(__always)
+func maxOfWindows(_ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>,
+                  first: SIMD4<Int32>, w: Int32) -> (SIMD4<Float>, SIMD4<Int32>) {
+    var best = a, index = first
+    var take = (b .> best) .| ((b .!= b) .& (best .== best))
+    best.replace(with: b, where: take)
+    index.replace(with: first &+ 1, where: take)
+    take = (c .> best) .| ((c .!= c) .& (best .== best))
+    best.replace(with: c, where: take)
+    index.replace(with: first &+ w, where: take)
+    take = (d .> best) .| ((d .!= d) .& (best .== best))
+    best.replace(with: d, where: take)
+    index.replace(with: first &+ (w + 1), where: take)
+    return (best, index)
 }
 
 /// Global average pooling: x [N, C, H, W] -> y [N, C], the mean over H and W.

@@ -56,6 +56,77 @@ final class CoreBehaviourTests: XCTestCase {
         }
     }
 
+    /// The fused train-mode paths of Sequential (BatchNorm statistics from the convolution's
+    /// epilogue, BatchNorm+ReLU in one pass, the ReLU mask inside BatchNorm's backward) must
+    /// give the same bits as the three layers run one after the other.
+    func testFusedConvolutionBatchNormReLUMatchesTheLayersOneByOne() throws {
+        for threads in [1, 2] {
+            Threads.configure(threads)
+            func layers() -> (Conv2d, BatchNorm2d, ReLU) {
+                var rng = RandomGenerator.stream(seed: 21, purpose: "init")
+                let norm = BatchNorm2d("b", channels: 5)
+                norm.weight.value = randomTensor([5], seed: 22)
+                norm.bias.value = randomTensor([5], seed: 23)
+                return (Conv2d("c", inChannels: 3, outChannels: 5, kernel: 3, padding: 1, bias: false, rng: &rng), norm, ReLU("r"))
+            }
+            let (c1, b1, r1) = layers(), (c2, b2, r2) = layers()
+            let fused = Sequential("", [c1, b1, r1])
+            // 11 x 13 planes: vector bodies plus scalar tails in every row kernel.
+            let x = randomTensor([4, 3, 11, 13], seed: 24), dy = randomTensor([4, 5, 11, 13], seed: 25)
+            for step in 0..<2 {
+                let (yFused, cache) = try fused.forward(x, .train)
+                let (h, convCache) = try c2.forward(x, .train)
+                let (z, normCache) = try b2.forward(h, .train)
+                let (y, reluCache) = try r2.forward(z, .train)
+                XCTAssertEqual(yFused, y, "threads \(threads) step \(step): forward differs")
+                XCTAssertEqual(b1.buffers.map(\.value), b2.buffers.map(\.value), "running statistics differ")
+                let dxFused = fused.backward(dy, cache, needInputGradient: true)
+                let dz = try XCTUnwrap(r2.backward(dy, reluCache, needInputGradient: true))
+                let dh = try XCTUnwrap(b2.backward(dz, normCache, needInputGradient: true))
+                let dx = c2.backward(dh, convCache, needInputGradient: true)
+                XCTAssertEqual(dxFused, dx, "threads \(threads) step \(step): input gradient differs")
+                XCTAssertEqual(fused.parameters.map(\.grad), [c2.weight.grad, b2.weight.grad, b2.bias.grad],
+                               "threads \(threads) step \(step): parameter gradients differ")
+            }
+        }
+    }
+
+    /// 2x2 max pooling against the direct window maximum, for widths that exercise the 8-wide
+    /// and 4-wide vector groups, their overlapping last group and the scalar path, with ties
+    /// (first in window order wins) and NaN (wins). Exact: no arithmetic.
+    func testMaxPoolMatchesTheWindowMaximum() throws {
+        let pool = MaxPool2d("p", kernel: 2)
+        for (h, w) in [(4, 2), (6, 5), (4, 8), (5, 14), (4, 17), (3, 28), (2, 33)] {
+            var x = randomTensor([2, 3, h, w], seed: UInt64(h * 100 + w))
+            // Ties: round to a few levels; and a NaN somewhere.
+            x.storage = x.storage.map { ($0 * 2).rounded() }
+            x.storage[w + 1] = .nan
+            let (y, cache) = try pool.forward(x, .train)
+            let dy = Tensor(shape: y.shape, storage: (0..<y.count).map { Float($0 + 1) })
+            let dx = try XCTUnwrap(pool.backward(dy, cache, needInputGradient: true))
+            var expectedY = [Float](), expectedDx = [Float](repeating: 0, count: x.count)
+            for plane in 0..<6 {
+                for oh in 0..<(h / 2) {
+                    for ow in 0..<(w / 2) {
+                        let base = plane * h * w + 2 * oh * w + 2 * ow
+                        var best = base
+                        for i in [base + 1, base + w, base + w + 1] {
+                            let v = x.storage[i], b = x.storage[best]
+                            if v > b || (v.isNaN && !b.isNaN) { best = i }
+                        }
+                        expectedY.append(x.storage[best])
+                        expectedDx[best] += Float(expectedY.count)
+                    }
+                }
+            }
+            XCTAssertEqual(y.storage.map(\.bitPattern), expectedY.map(\.bitPattern), "\(h)x\(w): pooled values")
+            XCTAssertEqual(dx.storage, expectedDx, "\(h)x\(w): gradient not at the window maxima")
+            var inferred = x
+            try pool.infer(&inferred, .eval)
+            XCTAssertEqual(inferred.storage.map(\.bitPattern), expectedY.map(\.bitPattern), "\(h)x\(w): infer")
+        }
+    }
+
     /// Conv2d against the textbook sum, on non-square images, for the shapes with a lowering of
     /// their own (same padding at stride 1) and the general one. Float sums of at most 75
     /// products of values below 3: 1e-5 absolute.
