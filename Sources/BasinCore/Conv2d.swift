@@ -275,6 +275,29 @@ func im2col(_ x: UnsafePointer<Float>, _ g: Conv2d.Geometry, _ cols: UnsafeMutab
                     let src = plane + ih * g.w - g.pad + kw
                     if g.stride == 1 {
                         (dst + owLo).update(from: src + owLo, count: owHi - owLo)
+                    } else if g.stride == 2 {
+                        // Every other element: the even lanes of a vector twice as wide. The odd
+                        // last lane may lie past the row, so vectors stop at the image's end; the
+                        // last group of a row overlaps the one before.
+                        let imageEnd = x + g.cin * g.h * g.w
+                        let count = owHi - owLo
+                        var ow = owLo
+                        if count >= 8 && src + 2 * owHi - 16 + 16 <= imageEnd {
+                            while ow < owHi {
+                                let start = min(ow, owHi - 8)
+                                let v = UnsafeRawPointer(src + 2 * start).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(dst + start).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                ow = start + 8
+                            }
+                        } else if count >= 4 && src + 2 * owHi - 8 + 8 <= imageEnd {
+                            while ow < owHi {
+                                let start = min(ow, owHi - 4)
+                                let v = UnsafeRawPointer(src + 2 * start).loadUnaligned(as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(dst + start).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                                ow = start + 4
+                            }
+                        }
+                        while ow < owHi { dst[ow] = src[2 * ow]; ow += 1 }
                     } else {
                         for ow in owLo..<owHi { dst[ow] = src[ow * g.stride] }
                     }

@@ -22,11 +22,7 @@ public final class Residual: Layer {
         guard y.shape == s.shape else {
             throw ShapeMismatch(layer: name, expected: "shortcut shape \(shapeString(s.shape))", actual: y.shape)
         }
-        y.storage.withUnsafeMutableBufferPointer { yp in
-            s.storage.withUnsafeBufferPointer { sp in
-                for i in 0..<yp.count { yp[i] += sp[i] }
-            }
-        }
+        addInPlace(&y, s)
         return (y, Cache(main: mainCache, shortcut: shortcutCache))
     }
 
@@ -37,22 +33,28 @@ public final class Residual: Layer {
         guard y.shape == x.shape else {
             throw ShapeMismatch(layer: name, expected: "shortcut shape \(shapeString(x.shape))", actual: y.shape)
         }
-        x.storage.withUnsafeMutableBufferPointer { sp in
-            y.storage.withUnsafeBufferPointer { yp in
-                for i in 0..<sp.count { sp[i] = yp[i] + sp[i] }
-            }
-        }
+        // main + shortcut in this order, as the caching forward pass adds them.
+        addInPlace(&y, x)
+        x = y
     }
 
     public func backward(_ dy: Tensor, _ cache: Cache, needInputGradient: Bool) -> Tensor? {
         let dMain = main.backward(dy, cache.main, needInputGradient: needInputGradient)
         let dShortcut = shortcut.backward(dy, cache.shortcut, needInputGradient: needInputGradient)
         guard needInputGradient, var dx = dMain, let ds = dShortcut else { return nil }
-        dx.storage.withUnsafeMutableBufferPointer { d in
-            ds.storage.withUnsafeBufferPointer { s in
-                for i in 0..<d.count { d[i] += s[i] }
+        addInPlace(&dx, ds)
+        return dx
+    }
+}
+
+/// a += b elementwise, split across threads.
+func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+    precondition(a.count == b.count, "addInPlace: \(a.count) and \(b.count) elements")
+    a.storage.withUnsafeMutableBufferPointer { ap in
+        b.storage.withUnsafeBufferPointer { bp in
+            parallelChunks(ap.count, minPerWorker: 1 << 16) { _, range in
+                for i in range { ap[i] += bp[i] }
             }
         }
-        return dx
     }
 }
