@@ -21,9 +21,10 @@ struct ComputeOptions: ParsableArguments {
 /// recorded in the checkpoint a command reads, else Fashion-MNIST's default folder.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Data set: a folder of Fashion-MNIST gzip IDX files, a folder of CIFAR-10 or CIFAR-100 binary files, or an HDF5 file with /train and /test groups of images and labels (format told by what is at the path). Default: the data set recorded in the checkpoint(s) read, else \(FashionMNIST.defaultDirectory).",
+        "Data set: a Fashion-MNIST IDX folder, a CIFAR-10/100 binary folder or an HDF5 file with /train and /test (docs/RECIPES.md). Default: the data set of the checkpoint read, else \(FashionMNIST.defaultDirectory).",
         valueName: "path")) var dataset: String?
-    @Option(help: "CIFAR-100 labels: fine (100 classes) or coarse (20 superclasses) (default: the checkpoint's, else fine).")
+    @Option(help: ArgumentHelp("CIFAR-100 labels: fine (100 classes) or coarse (20 superclasses) (default: the checkpoint's, else fine).",
+                               valueName: "fine|coarse"))
     var cifar100Labels: CIFAR100Labels?
 
     /// The data set to use; `recorded` is a checkpoint's (`recordedBy` names it in errors).
