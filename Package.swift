@@ -48,16 +48,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Test support: tolerance helpers, finite differences, small synthetic data.
-        .target(name: "TestSupport", dependencies: ["BasinCore"], path: "Tests/TestSupport"),
+        // Test support: tolerance helpers, finite differences, small synthetic data and data set files.
+        .target(name: "TestSupport", dependencies: ["BasinCore", "CHDF5"], path: "Tests/TestSupport"),
         .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5"]),
+        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5", "TestSupport"]),
         .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
         .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "BasinCore"]),
-        .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinData", "BasinCore"]),
-        // Runs the built `basin` binary (BASIN_BIN or .build/release/basin); links nothing of basin.
-        .testTarget(name: "BasinCLITests"),
+        .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinData", "BasinCore",
+                                                             "TestSupport"]),
+        // Runs the built `basin` binary (BASIN_BIN or .build/release/basin); links nothing of basin
+        // but TestSupport, whose writers make its data set files.
+        .testTarget(name: "BasinCLITests", dependencies: ["TestSupport"]),
         // `basin plot` end to end: writes tiny results files, runs the binary, decodes the PNGs.
         .testTarget(name: "BasinPlotCLITests", dependencies: ["BasinPlot", "BasinAnalysis", "BasinCheckpoint", "BasinCore"]),
         .testTarget(name: "BasinAnalysisTests", dependencies: ["BasinAnalysis", "BasinCheckpoint", "BasinCore", "BasinData",

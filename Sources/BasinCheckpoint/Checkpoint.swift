@@ -374,6 +374,15 @@ public func readCheckpoint(path: String, expecting expectation: CheckpointExpect
 /// architecture named in the file decides which tensors it must hold).
 public func readCheckpoint(path: String, allowNonFinite: Bool = false,
                            expectation: (CheckpointMetadata) throws -> CheckpointExpectation?) throws -> Checkpoint {
+    try readCheckpoint(path: path, allowNonFinite: allowNonFinite) { metadata, _ in try expectation(metadata) }
+}
+
+/// As above, for expectations that also depend on the stored shape of a tensor (a model's input
+/// layer says which images it takes): `shapeOf("params", "fc1.weight")` is that dataset's
+/// shape, nil when it is absent (then validation reports it missing).
+public func readCheckpoint(path: String, allowNonFinite: Bool = false,
+                           expectation: (CheckpointMetadata, _ shapeOf: (String, String) -> [Int]?) throws
+                               -> CheckpointExpectation?) throws -> Checkpoint {
     var reader = CheckpointReader(path: path, expectation: nil, allowNonFinite: allowNonFinite)
     let checkpoint = try reader.read(expectationFor: expectation)
     guard reader.problems.isEmpty, let checkpoint else {
@@ -415,7 +424,8 @@ struct CheckpointReader {
         self.allowNonFinite = allowNonFinite
     }
 
-    mutating func read(expectationFor: (CheckpointMetadata) throws -> CheckpointExpectation?) throws -> Checkpoint? {
+    mutating func read(expectationFor: (CheckpointMetadata, (String, String) -> [Int]?) throws -> CheckpointExpectation?) throws
+        -> Checkpoint? {
         var info = stat()
         guard stat(path, &info) == 0 else {
             problems.append(errno == ENOENT ? .fileMissing : .unreadable(path: "", detail: String(cString: strerror(errno))))
@@ -438,7 +448,13 @@ struct CheckpointReader {
             return nil
         }
         let metadata = readMetadata(root)
-        if let metadata { expectation = try expectationFor(metadata) }
+        if let metadata {
+            expectation = try expectationFor(metadata) { section, name in
+                guard (try? root.contains(section)) == true, let group = try? root.openGroup(section),
+                      (try? group.kind(of: name)) == .dataset else { return nil }
+                return try? group.datasetInfo(name).shape
+            }
+        }
         if let expectation, let metadata {
             if let architecture = expectation.architecture, architecture != metadata.architecture {
                 problems.append(.architectureMismatch(expected: architecture, actual: metadata.architecture))

@@ -19,14 +19,16 @@ public struct UnknownArchitecture: Error, CustomStringConvertible {
 }
 
 /// A network: a feature extractor and a linear classifier head named `head`.
-/// x [N, 1, 28, 28] -> logits [N, numClasses].
+/// x [N, inChannels, H, W] -> logits [N, numClasses]. The convolutional models take any H and W
+/// (global pooling); the mlp's first layer takes exactly inChannels * imageHeight * imageWidth values.
 public final class Model {
     public let architecture: Architecture
     public private(set) var numClasses: Int
     public let features: Sequential
     public private(set) var head: Linear
 
-    public init(_ architecture: Architecture, numClasses: Int, inChannels: Int = 1, seed: UInt64) {
+    public init(_ architecture: Architecture, numClasses: Int, inChannels: Int = 1, imageHeight: Int = 28,
+                imageWidth: Int = 28, seed: UInt64) {
         var rng = RandomGenerator.stream(seed: seed, purpose: "init")
         self.architecture = architecture
         self.numClasses = numClasses
@@ -35,7 +37,7 @@ public final class Model {
         case .mlp:
             features = Sequential("", [
                 Flatten("flatten"),
-                Linear("fc1", inFeatures: 784 * inChannels, outFeatures: 512, rng: &rng), ReLU("relu1"),
+                Linear("fc1", inFeatures: inChannels * imageHeight * imageWidth, outFeatures: 512, rng: &rng), ReLU("relu1"),
                 Linear("fc2", inFeatures: 512, outFeatures: 512, rng: &rng), ReLU("relu2"),
             ])
             width = 512

@@ -18,6 +18,9 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
     case recordSizeMismatch(path: String, size: Int, recordSize: Int)
     case labelOutOfRange(path: String, label: Int, numClasses: Int)
     case missingDataset(path: String, dataset: String)
+    case missingGroup(path: String, group: String)
+    /// Nothing at the path is a data set basin reads; `found` says what is there.
+    case notADataSet(path: String, found: String)
     case missingAttribute(path: String, dataset: String, attribute: String)
     case badLayout(path: String, found: String)
     case badShape(path: String, what: String, expected: String, found: [Int])
@@ -49,6 +52,12 @@ public enum DataError: Error, Equatable, CustomStringConvertible, LocalizedError
             return "\(path): label \(label) outside 0..<\(numClasses)"
         case .missingDataset(let path, let dataset):
             return "\(path): missing dataset '\(dataset)'"
+        case .missingGroup(let path, let group):
+            return "\(path): missing group '\(group)' (a data set file holds /train and /test, each with 'images' and 'labels')"
+        case .notADataSet(let path, let found):
+            return "\(path): not a data set (\(found)); --dataset takes a folder of Fashion-MNIST gzip IDX files, "
+                + "a folder of CIFAR-10 (data_batch_1.bin ... test_batch.bin) or CIFAR-100 (train.bin, test.bin) binary files, "
+                + "or an HDF5 file with /train and /test groups"
         case .missingAttribute(let path, let dataset, let attribute):
             return "\(path): dataset '\(dataset)' lacks the attribute '\(attribute)'"
         case .badLayout(let path, let found):

@@ -69,6 +69,14 @@ public struct TransferTask: Equatable, Sendable {
     public static let fashionMNISTSourceClasses = [0, 1, 3, 5, 8]
     public static let fashionMNISTTargetClasses = [2, 4, 6, 7, 9]
 
+    /// Throws a one-line error naming `dataName` when a class is outside the data set's `classCount`.
+    public func check(classCount: Int, dataName: String) throws {
+        if let bad = classes.first(where: { $0 < 0 || $0 >= classCount }) {
+            throw DataError.invalidArgument("class \(bad) is outside the \(classCount) classes (0..<\(classCount)) of the "
+                                            + "\(dataName); choose others with --classes")
+        }
+    }
+
     /// The training images of the task (per-class sample when `perClass` is set).
     public func trainingSet(from train: Dataset) throws -> Dataset {
         try train.selecting(classes: classes, perClass: perClass, seed: dataSeed)

@@ -4,11 +4,20 @@ import Foundation
 
 /// Labelled images in an HDF5 file: a rank-4 dataset `images` (uint8, scaled by 1/255, or
 /// float32 taken as is) whose string attribute `layout` is "NCHW" or "NHWC", and a rank-1
-/// integer dataset `labels`. Kept minimal and private to BasinData; BasinCheckpoint has the
-/// general HDF5 layer.
+/// integer dataset `labels`, at the root or inside a group (a data set file for `--dataset`
+/// has both in `/train` and in `/test`). Kept minimal and private to BasinData;
+/// BasinCheckpoint has the general HDF5 layer.
 public enum HDF5Images {
-    /// Reads the file; `numClasses` defaults to the largest label + 1.
-    public static func read(path: String, numClasses: Int? = nil, classNames: [String]? = nil) throws -> Dataset {
+    /// Whether HDF5 recognizes the file (its signature, also after a user block).
+    public static func isHDF5(path: String) -> Bool {
+        H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
+        return H5Fis_hdf5(path) > 0
+    }
+
+    /// Reads `images` and `labels` of the root, or of `group`; `numClasses` defaults to the
+    /// largest label + 1.
+    public static func read(path: String, group: String? = nil, numClasses: Int? = nil,
+                            classNames: [String]? = nil) throws -> Dataset {
         guard FileManager.default.fileExists(atPath: path) else { throw DataError.fileNotFound(path: path) }
         // HDF5 prints its error stack to stderr by default; every failure here becomes a DataError instead.
         H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
@@ -16,14 +25,21 @@ public enum HDF5Images {
         let file = H5Fopen(path, basin_H5F_ACC_RDONLY(), defaultList)
         guard file >= 0 else { throw DataError.hdf5(path: path, detail: "cannot open") }
         defer { H5Fclose(file) }
-
-        let images = try openDataset(file, "images", path: path)
-        defer { H5Dclose(images) }
-        let dims = try shape(of: images, name: "images", path: path)
-        guard dims.count == 4 else {
-            throw DataError.badShape(path: path, what: "dataset 'images'", expected: "rank 4 (NCHW or NHWC)", found: dims)
+        if let group {
+            // Checked first: H5Lexists fails, rather than answering "no", for "train/images" without "train".
+            guard H5Lexists(file, group, defaultList) > 0 else { throw DataError.missingGroup(path: path, group: group) }
+            guard basin_object_kind(file, group) == 0 else { throw DataError.missingGroup(path: path, group: group) }
         }
-        let layout = try stringAttribute(images, dataset: "images", name: "layout", path: path)
+        let imagesName = group.map { "\($0)/images" } ?? "images"
+        let labelsName = group.map { "\($0)/labels" } ?? "labels"
+
+        let images = try openDataset(file, imagesName, path: path)
+        defer { H5Dclose(images) }
+        let dims = try shape(of: images, name: imagesName, path: path)
+        guard dims.count == 4 else {
+            throw DataError.badShape(path: path, what: "dataset '\(imagesName)'", expected: "rank 4 (NCHW or NHWC)", found: dims)
+        }
+        let layout = try stringAttribute(images, dataset: imagesName, name: "layout", path: path)
         guard layout == "NCHW" || layout == "NHWC" else { throw DataError.badLayout(path: path, found: layout) }
 
         let count = dims.reduce(1, *)
@@ -34,19 +50,19 @@ public enum HDF5Images {
         case (H5T_INTEGER, 1, H5T_SGN_NONE):
             var bytes = [UInt8](repeating: 0, count: count)
             guard H5Dread(images, basin_H5T_NATIVE_UINT8(), allSpace, allSpace, defaultList, &bytes) >= 0 else {
-                throw DataError.hdf5(path: path, detail: "cannot read dataset 'images'")
+                throw DataError.hdf5(path: path, detail: "cannot read dataset '\(imagesName)'")
             }
             pixels = unitFloats(from: bytes)
         case (H5T_FLOAT, _, _):
             pixels = [Float](repeating: 0, count: count)
             guard H5Dread(images, basin_H5T_NATIVE_FLOAT(), allSpace, allSpace, defaultList, &pixels) >= 0 else {
-                throw DataError.hdf5(path: path, detail: "cannot read dataset 'images'")
+                throw DataError.hdf5(path: path, detail: "cannot read dataset '\(imagesName)'")
             }
             if let bad = pixels.firstIndex(where: { !$0.isFinite }) {
-                throw DataError.hdf5(path: path, detail: "dataset 'images' has a non-finite value at flat index \(bad)")
+                throw DataError.hdf5(path: path, detail: "dataset '\(imagesName)' has a non-finite value at flat index \(bad)")
             }
         default:
-            throw DataError.hdf5(path: path, detail: "dataset 'images' must hold uint8 or float32 values")
+            throw DataError.hdf5(path: path, detail: "dataset '\(imagesName)' must hold uint8 or float32 values")
         }
         var nchw = dims
         if layout == "NHWC" {
@@ -54,24 +70,24 @@ public enum HDF5Images {
             pixels = nhwcToNCHW(pixels, n: dims[0], h: dims[1], w: dims[2], c: dims[3])
         }
 
-        let labelsSet = try openDataset(file, "labels", path: path)
+        let labelsSet = try openDataset(file, labelsName, path: path)
         defer { H5Dclose(labelsSet) }
-        let labelDims = try shape(of: labelsSet, name: "labels", path: path)
+        let labelDims = try shape(of: labelsSet, name: labelsName, path: path)
         guard labelDims.count == 1 else {
-            throw DataError.badShape(path: path, what: "dataset 'labels'", expected: "rank 1", found: labelDims)
+            throw DataError.badShape(path: path, what: "dataset '\(labelsName)'", expected: "rank 1", found: labelDims)
         }
         let labelType = H5Dget_type(labelsSet)
         defer { H5Tclose(labelType) }
         guard H5Tget_class(labelType) == H5T_INTEGER else {
-            throw DataError.hdf5(path: path, detail: "dataset 'labels' must hold integers")
+            throw DataError.hdf5(path: path, detail: "dataset '\(labelsName)' must hold integers")
         }
         guard labelDims[0] == dims[0] else {
-            throw DataError.countMismatch(imagesPath: "\(path):images", imageCount: dims[0],
-                                          labelsPath: "\(path):labels", labelCount: labelDims[0])
+            throw DataError.countMismatch(imagesPath: "\(path):\(imagesName)", imageCount: dims[0],
+                                          labelsPath: "\(path):\(labelsName)", labelCount: labelDims[0])
         }
         var raw = [Int64](repeating: 0, count: labelDims[0])
         guard H5Dread(labelsSet, basin_H5T_NATIVE_INT64(), allSpace, allSpace, defaultList, &raw) >= 0 else {
-            throw DataError.hdf5(path: path, detail: "cannot read dataset 'labels'")
+            throw DataError.hdf5(path: path, detail: "cannot read dataset '\(labelsName)'")
         }
         let labels = raw.map { Int($0) }
         let classes = numClasses ?? ((labels.max() ?? 0) + 1)

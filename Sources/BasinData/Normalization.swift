@@ -3,7 +3,7 @@ import Foundation
 
 /// Per-channel normalization x = (pixel / 255 - mean) / std, computed in float32 with a true
 /// division as torchvision's Normalize does, so values match the PyTorch reference bit for bit.
-public struct Normalization: Equatable, Sendable, Codable {
+public struct Normalization: Hashable, Sendable, Codable {
     public let mean: [Float]
     public let std: [Float]
 
@@ -14,6 +14,21 @@ public struct Normalization: Equatable, Sendable, Codable {
         precondition(std.allSatisfy { $0 > 0 && $0.isFinite }, "Normalization std must be positive and finite")
         self.mean = mean
         self.std = std
+    }
+
+    private enum CodingKeys: String, CodingKey { case mean, std }
+
+    /// Statistics read from a run configuration are user input: checked like `init`, but thrown.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let mean = try container.decode([Float].self, forKey: .mean)
+        let std = try container.decode([Float].self, forKey: .std)
+        guard mean.count == std.count, !mean.isEmpty, mean.allSatisfy(\.isFinite),
+              std.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "normalization needs one finite mean and one positive std per channel"))
+        }
+        self.init(mean: mean, std: std)
     }
 
     /// The statistics of the benchmark workloads (Fashion-MNIST training set).

@@ -157,10 +157,21 @@ public func startState(for config: RunConfig, architecture: Architecture, allowN
     -> (model: Model, optimizer: SGD) {
     let t = config.training
     let optimizer = SGD(momentum: t.momentum, weightDecay: t.weightDecay, nesterov: t.nesterov)
-    guard let start = config.start else {
-        return (Model(architecture, numClasses: config.task.classes.count, seed: t.seed), optimizer)
+    // The images the run will see.
+    let shape = config.task.dataset.inputShape
+    guard shape.count == 3 else {
+        throw EnsembleError.invalid("the task's input shape \(shape) is not [C, H, W] (\(config.task.dataset.source))")
     }
-    let (model, checkpoint) = try loadModel(path: start.path, allowNonFinite: allowNonFinite)
+    guard let start = config.start else {
+        let model = Model(architecture, numClasses: config.task.classes.count, inChannels: shape[0], imageHeight: shape[1],
+                          imageWidth: shape[2], seed: t.seed)
+        if let problem = ModelInput(model: model).mismatch(imageShape: shape, data: "the \(config.task.dataset.source)") {
+            throw ModelInputError(model: "a new \(architecture.rawValue)", detail: problem)
+        }
+        return (model, optimizer)
+    }
+    let (model, checkpoint) = try loadModel(path: start.path, imageShape: shape, dataName: "the \(config.task.dataset.source)",
+                                            allowNonFinite: allowNonFinite)
     if start.newHead {
         model.replaceHead(numClasses: config.task.classes.count, seed: t.seed)
     } else if model.numClasses != config.task.classes.count {
@@ -170,9 +181,18 @@ public func startState(for config: RunConfig, architecture: Architecture, allowN
     return (model, optimizer)
 }
 
-/// Runs member k of `plan` unless its file exists. Returns whether it trained.
+/// As `runMember(_:of:data:...)`; the data set is the plan's (`plan.task.dataset`), never a folder given here.
+@available(*, deprecated, message: "the data set is plan.task.dataset; drop dataDirectory")
 @discardableResult
 public func runMember(_ k: Int, of plan: EnsemblePlan, dataDirectory: String, data: TaskData? = nil, resume: Bool,
+                      policy: CheckpointPolicy, allowNonFinite: Bool = false, quiet: Bool = false) throws -> Bool {
+    try runMember(k, of: plan, data: data, resume: resume, policy: policy, allowNonFinite: allowNonFinite, quiet: quiet)
+}
+
+/// Runs member k of `plan` unless its file exists, on `data` or else on the plan's task loaded
+/// from its data set. Returns whether it trained.
+@discardableResult
+public func runMember(_ k: Int, of plan: EnsemblePlan, data: TaskData? = nil, resume: Bool,
                       policy: CheckpointPolicy, allowNonFinite: Bool = false, quiet: Bool = false) throws -> Bool {
     let out = plan.memberPath(k)
     if FileManager.default.fileExists(atPath: out) { return false }
@@ -189,7 +209,7 @@ public func runMember(_ k: Int, of plan: EnsemblePlan, dataDirectory: String, da
     }
     let config = plan.config(member: k, startSHA256: sha)
     let (model, optimizer) = try startState(for: config, architecture: plan.architecture, allowNonFinite: allowNonFinite)
-    let taskData = try data ?? TaskData.load(plan.task, directory: dataDirectory)
+    let taskData = try data ?? TaskData.load(plan.task)
     let run = TrainingRun(config: config, model: model, optimizer: optimizer, data: taskData,
                           progressLabel: "\(plan.method.rawValue) member \(k)/\(plan.count)")
     run.policy = policy

@@ -107,6 +107,12 @@ public final class TrainingRun {
     /// writes nothing and returns the final checkpoint value.
     @discardableResult
     public func run(out: String?, resume: Bool, metadata base: CheckpointMetadata) throws -> Checkpoint {
+        for (name, set) in [("training", data.train), ("evaluation", data.evaluation)] {
+            if let problem = ModelInput(model: model).mismatch(imageShape: set.imageShape,
+                                                               data: "the \(name) split of the \(config.task.dataset.source)") {
+                throw ModelInputError(model: "\(progressLabel) (\(model.architecture.rawValue))", detail: problem)
+            }
+        }
         if let out {
             try AtomicFile.removeStaleTemporaries(in: URL(fileURLWithPath: out).deletingLastPathComponent().path)
         }
@@ -152,8 +158,9 @@ public final class TrainingRun {
         }
 
         let sampler = try BatchSampler(count: data.train.count, batchSize: config.training.batchSize, seed: config.training.seed)
+        // Padding is black before normalization, as torchvision pads the raw image: the data's own normalized zero.
         let augmentation = config.training.augment
-            ? Augmentation(padding: 2, flipProbability: 0.5, normalization: .fashionMNIST) : nil
+            ? Augmentation(padding: 2, flipProbability: 0.5, normalization: data.normalization) : nil
         var images = Tensor(zeros: [0]), augmented = Tensor(zeros: [0])
         while epoch < epochs {
             var batches = try sampler.epoch(epoch, startingAt: step)

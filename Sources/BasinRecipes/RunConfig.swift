@@ -8,11 +8,26 @@ public struct TaskConfig: Codable, Hashable, Sendable {
     public var classes: [Int]
     public var perClass: Int?
     public var dataSeed: UInt64
+    /// The data set the classes index, its image shape and normalization.
+    public var dataset: DatasetConfig
 
-    public init(classes: [Int], perClass: Int? = nil, dataSeed: UInt64 = 0) {
+    public init(classes: [Int], perClass: Int? = nil, dataSeed: UInt64 = 0, dataset: DatasetConfig = .fashionMNIST) {
         self.classes = classes
         self.perClass = perClass
         self.dataSeed = dataSeed
+        self.dataset = dataset
+    }
+
+    private enum CodingKeys: String, CodingKey { case classes, perClass, dataSeed, dataset }
+
+    /// Configurations written before the data set was recorded were all trained on Fashion-MNIST
+    /// from its default folder: they decode as that.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        classes = try c.decode([Int].self, forKey: .classes)
+        perClass = try c.decodeIfPresent(Int.self, forKey: .perClass)
+        dataSeed = try c.decode(UInt64.self, forKey: .dataSeed)
+        dataset = try c.decodeIfPresent(DatasetConfig.self, forKey: .dataset) ?? .fashionMNIST
     }
 
     /// Pre-training of the default task: source classes, every training image.
@@ -30,22 +45,39 @@ public struct TaskData: Sendable {
     public var train: Dataset
     public var evaluation: Dataset
     public var evaluationSplit: Split
+    /// The statistics the images were normalized with: augmentation pads with their black.
+    public var normalization: Normalization
 
-    public init(train: Dataset, evaluation: Dataset, evaluationSplit: Split = .test) {
+    public init(train: Dataset, evaluation: Dataset, evaluationSplit: Split = .test,
+                normalization: Normalization = .fashionMNIST) {
         self.train = train
         self.evaluation = evaluation
         self.evaluationSplit = evaluationSplit
+        self.normalization = normalization
     }
 
-    /// Loads Fashion-MNIST from `directory`. The training split of the task is its per-class
-    /// sample; the test split is every test image of the task's classes.
-    public static func load(_ task: TaskConfig, directory: String, evaluationSplit: Split = .test) throws -> TaskData {
+    /// The task's images from a loaded data set: its training split is the per-class sample,
+    /// its test split every test image of the task's classes.
+    public init(_ task: TaskConfig, from data: LoadedData, evaluationSplit: Split = .test) throws {
         let transfer = task.transferTask
-        let train = try transfer.trainingSet(from: FashionMNIST.load(.train, directory: directory).normalized(.fashionMNIST))
-        let evaluation = evaluationSplit == .train
-            ? train
-            : try transfer.evaluationSet(from: FashionMNIST.load(.test, directory: directory).normalized(.fashionMNIST))
-        return TaskData(train: train, evaluation: evaluation, evaluationSplit: evaluationSplit)
+        try transfer.check(classCount: data.config.numClasses, dataName: data.config.source.description)
+        let train = try transfer.trainingSet(from: data.train)
+        let evaluation = evaluationSplit == .train ? train : try transfer.evaluationSet(from: data.test)
+        self.init(train: train, evaluation: evaluation, evaluationSplit: evaluationSplit,
+                  normalization: data.config.normalization)
+    }
+
+    /// Loads the task's data set and selects the task. The data must still be what the
+    /// configuration recorded (same shape, classes and statistics).
+    public static func load(_ task: TaskConfig, evaluationSplit: Split = .test) throws -> TaskData {
+        let data = try task.dataset.source.load()
+        guard data.config == task.dataset else {
+            throw DataError.invalidArgument("the \(task.dataset.source) changed since the run was configured: "
+                                            + "recorded \(task.dataset.inputShape), \(task.dataset.numClasses) classes, "
+                                            + "mean \(task.dataset.normalization.mean); found \(data.config.inputShape), "
+                                            + "\(data.config.numClasses) classes, mean \(data.config.normalization.mean)")
+        }
+        return try TaskData(task, from: data, evaluationSplit: evaluationSplit)
     }
 }
 

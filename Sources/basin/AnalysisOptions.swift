@@ -7,9 +7,10 @@ import Foundation
 
 extension TaskOptions {
     /// The task of a set of checkpoints: the flags given win, else the task in their configs
-    /// (which must agree), else all ten classes.
-    func task(for checkpoints: [AnalysisCheckpoint]) throws -> AnalysisTask {
-        try AnalysisTask.resolve(checkpoints: checkpoints, classes: try parsedClasses(), perClass: perClass, dataSeed: dataSeed)
+    /// (which must agree), else all `classCount` classes of the data set.
+    func task(for checkpoints: [AnalysisCheckpoint], classCount: Int) throws -> AnalysisTask {
+        try AnalysisTask.resolve(checkpoints: checkpoints, classes: try parsedClasses(), perClass: perClass, dataSeed: dataSeed,
+                                 defaultClassCount: classCount)
     }
 }
 
@@ -29,26 +30,39 @@ struct AnalysisDataOptions: ParsableArguments {
         guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
     }
 
-    func task(for checkpoints: [AnalysisCheckpoint]) throws -> AnalysisTask { try taskOptions.task(for: checkpoints) }
-
     /// Settings recorded in results files (and compared on resume).
     func settings(task: AnalysisTask, evalCount: Int) -> [String: HDF5AttributeValue] {
         ["task": .string(task.description), "bn_images": .int64(Int64(bnImages)),
-         "eval_images": .int64(Int64(evalCount)), "batch_size": .int64(Int64(batchSize)), "eval_split": .string("test")]
+         "eval_images": .int64(Int64(evalCount)), "batch_size": .int64(Int64(batchSize)), "eval_split": .string("test"),
+         "dataset": .string((task.dataset ?? .fashionMNIST).description)]
     }
 }
 
 /// The task's data, loaded and normalized once.
 struct AnalysisData {
+    /// The task, its `dataset` the data set actually used.
     let task: AnalysisTask
+    /// Both whole splits of the data set.
+    let data: LoadedData
     let train: Dataset?
     let test: Dataset
 
-    init(task: AnalysisTask, data: DataOptions, needTrain: Bool = true) throws {
-        self.task = task
+    /// The data of `checkpoints`' task: the data set of `--dataset`, else the one their configs
+    /// record; the classes of the task flags, else theirs. Every checkpoint must take its images.
+    init(checkpoints: [AnalysisCheckpoint], taskOptions: TaskOptions, data options: DataOptions, needTrain: Bool = true) throws {
+        let recorded = try AnalysisTask.configured(checkpoints)?.dataset
+        let loaded = try options.load(recorded: recorded, recordedBy: checkpoints.first?.path)
+        for c in checkpoints {
+            if let error = c.inputError(imageShape: loaded.config.inputShape, dataName: "the \(loaded.config.source)") { throw error }
+        }
+        var task = try taskOptions.task(for: checkpoints, classCount: loaded.config.numClasses)
+        task.dataset = loaded.config
         let t = task.transferTask
-        train = needTrain ? try t.trainingSet(from: try data.load(.train)) : nil
-        test = try t.evaluationSet(from: try data.load(.test))
+        try t.check(classCount: loaded.config.numClasses, dataName: loaded.config.source.description)
+        self.task = task
+        self.data = loaded
+        train = needTrain ? try t.trainingSet(from: loaded.train) : nil
+        test = try t.evaluationSet(from: loaded.test)
     }
 
     /// BatchNorm batches from the first `bnImages` training images and the evaluation batches.

@@ -12,7 +12,7 @@ func testPredictions(_ checkpoints: [AnalysisCheckpoint], taskOptions: TaskOptio
     var result = checkpoints.map(\.savedTestPredictions)
     let missing = result.indices.filter { result[$0] == nil }
     if !missing.isEmpty {
-        let taskData = try AnalysisData(task: try taskOptions.task(for: checkpoints), data: data, needTrain: false)
+        let taskData = try AnalysisData(checkpoints: checkpoints, taskOptions: taskOptions, data: data, needTrain: false)
         let batches = try FixedBatches(taskData.test, batchSize: batchSize)
         let labels = batches.batches.flatMap(\.labels)
         for i in missing {
@@ -59,6 +59,9 @@ struct DiversityCommand: ParsableCommand {
             let r = try AnalysisCheckpoint(path: reference)
             guard r.architecture == models[0].architecture else {
                 throw AnalysisError("reference \(reference) is \(r.architecture.rawValue) but the checkpoints are \(models[0].architecture.rawValue)")
+            }
+            guard r.input == models[0].input else {
+                throw AnalysisError("reference \(reference): \(r.input) but \(models[0].path): \(models[0].input)")
             }
             // A reference with another head (pre-trained on other classes) is compared on the features only.
             space = r.numClasses == models[0].numClasses ? "all" : "features"

@@ -58,11 +58,20 @@ struct EnsembleCommon: ParsableArguments {
         guard count >= 1 else { throw ValidationError("-n must be at least 1, got \(count)") }
     }
 
-    /// The architecture of the first start checkpoint (validated), or --model.
-    func architecture(from files: [String]) throws -> Architecture {
-        guard let first = files.first else { return model }
-        let (net, _) = try loadModel(path: first, allowNonFinite: runOptions.allowNonfinite)
-        return net.architecture
+    /// The architecture of the first start checkpoint (validated), or --model, and the data set
+    /// that checkpoint records (members train on it unless --dataset says otherwise).
+    func architecture(from files: [String]) throws -> (Architecture, DatasetConfig?) {
+        guard let first = files.first else { return (model, nil) }
+        let (net, checkpoint) = try loadModel(path: first, allowNonFinite: runOptions.allowNonfinite)
+        return (net.architecture, try recordedDataset(checkpoint, path: first))
+    }
+
+    /// The task of the flags (default: the fine-tuning task) on the data set, loaded.
+    func taskData(recorded: DatasetConfig?, recordedBy: String?) throws -> (TaskConfig, TaskData) {
+        let loaded = try data.load(recorded: recorded, recordedBy: recordedBy)
+        var config = try task.task(default: .defaultTarget)
+        config.dataset = loaded.config
+        return (config, try TaskData(config, from: loaded))
     }
 
     func summarize(_ plan: EnsemblePlan, label: String) throws {
@@ -87,7 +96,7 @@ struct EnsembleCommon: ParsableArguments {
         let members = only.map { [$0] } ?? Array(1...plan.count)
         for k in members {
             let begin = Date()
-            let trained = try runMember(k, of: plan, dataDirectory: data.dataset, data: taskData, resume: runOptions.resume,
+            let trained = try runMember(k, of: plan, data: taskData, resume: runOptions.resume,
                                         policy: runOptions.policy, allowNonFinite: runOptions.allowNonfinite,
                                         quiet: runOptions.quiet)
             let path = plan.memberPath(k)
@@ -123,14 +132,15 @@ struct Ensemble: ParsableCommand {
     func run() throws {
         common.compute.apply()
         try ensureFolder(common.outDir)
-        let architecture = try common.architecture(from: from)
-        let taskConfig = try common.task.task(default: .defaultTarget)
+        let (architecture, recorded) = try common.architecture(from: from)
         let fineTuning = common.sgd.config(architecture, seed: common.seed, defaults: .fineTuning)
         let cycleSettings = method.isCyclic ? try cycle.settings(fineTuning: fineTuning) : nil
-        let plan = try EnsemblePlan(method: method, count: common.count, seed: common.seed, pretrained: from,
-                                    architecture: architecture, task: taskConfig, fineTuning: fineTuning,
-                                    cycle: cycleSettings, outDir: common.outDir)
-        let taskData = try TaskData.load(taskConfig, directory: common.data.dataset)
+        // The plan checks its arguments before the data set is read.
+        var plan = try EnsemblePlan(method: method, count: common.count, seed: common.seed, pretrained: from,
+                                    architecture: architecture, task: try common.task.task(default: .defaultTarget),
+                                    fineTuning: fineTuning, cycle: cycleSettings, outDir: common.outDir)
+        let taskData: TaskData
+        (plan.task, taskData) = try common.taskData(recorded: recorded, recordedBy: from.first)
         try common.runMembers(plan, only: member, taskData: taskData)
         try common.summarize(plan, label: "method=\(method.rawValue)")
     }
@@ -177,10 +187,9 @@ struct Sweep: ParsableCommand {
     func run() throws {
         common.compute.apply()
         try ensureFolder(common.outDir)
-        let architecture = try common.architecture(from: [from])
-        let taskConfig = try common.task.task(default: .defaultTarget)
+        let (architecture, recorded) = try common.architecture(from: [from])
+        let (taskConfig, taskData) = try common.taskData(recorded: recorded, recordedBy: from)
         let fineTuning = common.sgd.config(architecture, seed: common.seed, defaults: .fineTuning)
-        let taskData = try TaskData.load(taskConfig, directory: common.data.dataset)
         let memberOne = common.outDir + "/member-1.h5"
         var cells: [(Double, Double)] = []
         for r in try ratios(lrRatios, "--lr-ratios") { for e in try ratios(epochRatios, "--epoch-ratios") { cells.append((r, e)) } }

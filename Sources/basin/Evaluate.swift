@@ -1,4 +1,5 @@
 import ArgumentParser
+import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
@@ -28,22 +29,31 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        var loadedSets: [DataSource: LoadedData] = [:]
         var cache: [TaskConfig: TaskData] = [:]
         for file in files {
             let (model, checkpoint) = try loadModel(path: file, allowNonFinite: allowNonfinite)
+            let recorded = try recordedDataset(checkpoint, path: file)
             let saved = try? RunConfig.decode(json: checkpoint.metadata.config)
             guard saved != nil || task.classes != nil else {
                 throw ValidationError("\(file): its config names no task; give --classes (and --per-class, --data-seed)")
             }
-            let taskConfig = try task.task(default: saved?.task ?? TaskConfig(classes: []))
+            var taskConfig = try task.task(default: saved?.task ?? TaskConfig(classes: []))
             guard taskConfig.classes.count == model.numClasses else {
                 throw ValidationError("\(file): the model has \(model.numClasses) classes, the task \(taskConfig.classes.count)")
             }
+            let source = try data.source(recorded: recorded, recordedBy: file)
+            let loaded = try loadedSets[source] ?? data.load(recorded: recorded, recordedBy: file)
+            loadedSets[source] = loaded
+            if let problem = ModelInput(model: model).mismatch(imageShape: loaded.config.inputShape, data: "the \(loaded.config.source)") {
+                throw ModelInputError(model: "checkpoint \(file)", detail: problem)
+            }
+            taskConfig.dataset = loaded.config
             let taskData: TaskData
             if let hit = cache[taskConfig] {
                 taskData = hit
             } else {
-                taskData = try TaskData.load(taskConfig, directory: data.dataset, evaluationSplit: split == "train" ? .train : .test)
+                taskData = try TaskData(taskConfig, from: loaded, evaluationSplit: split == "train" ? .train : .test)
                 cache[taskConfig] = taskData
             }
             let evaluation = try Training.evaluate(model, on: taskData.evaluation, keepProbabilities: savePredictions)

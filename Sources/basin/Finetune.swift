@@ -32,18 +32,23 @@ struct Finetune: ParsableCommand {
     func run() throws {
         compute.apply()
         try ensureFolder(of: out)
-        let taskConfig = try task.task(default: .defaultTarget)
+        var taskConfig = try task.task(default: .defaultTarget)
         var architecture = model
         var start: StartPoint?
+        var recorded: DatasetConfig?
         if let from {
-            let (pt, _) = try loadModel(path: from, allowNonFinite: runOptions.allowNonfinite)
+            let (pt, checkpoint) = try loadModel(path: from, allowNonFinite: runOptions.allowNonfinite)
             architecture = pt.architecture
             start = StartPoint(path: from, sha256: try sha256(ofFile: from), newHead: true)
+            recorded = try recordedDataset(checkpoint, path: from)
         }
+        // Without --dataset, fine-tuning continues on the pre-trained model's data set.
+        let loaded = try data.load(recorded: recorded, recordedBy: from)
+        taskConfig.dataset = loaded.config
         let training = sgd.config(architecture, seed: seed, defaults: .fineTuning)
         let config = RunConfig(training: training, task: taskConfig, role: scratch ? "pretrained" : "finetuned",
                                method: scratch ? "scratch" : "finetune", start: start)
-        let taskData = try TaskData.load(taskConfig, directory: data.dataset)
+        let taskData = try TaskData(taskConfig, from: loaded)
         let (net, optimizer) = try startState(for: config, architecture: architecture,
                                               allowNonFinite: runOptions.allowNonfinite)
         let trainingRun = TrainingRun(config: config, model: net, optimizer: optimizer, data: taskData,

@@ -30,7 +30,7 @@ struct Interpolate: ParsableCommand {
     func run() throws {
         compute.apply()
         let ends = try AnalysisCheckpoint.loadAll([a, b])
-        let taskData = try AnalysisData(task: try analysis.task(for: ends), data: data)
+        let taskData = try AnalysisData(checkpoints: ends, taskOptions: analysis.taskOptions, data: data)
         var extra: [String: FixedBatches] = [:]
         if train, let trainSet = taskData.train {
             extra["train"] = try FixedBatches(trainSet, limit: trainImages, batchSize: analysis.batchSize)

@@ -29,7 +29,7 @@ struct Membership: ParsableCommand {
         compute.apply()
         let all = try AnalysisCheckpoint.loadAll([reference] + checkpoints)
         let ref = all[0]
-        let taskData = try AnalysisData(task: try analysis.task(for: all), data: data)
+        let taskData = try AnalysisData(checkpoints: all, taskOptions: analysis.taskOptions, data: data)
         let evaluator = try taskData.evaluator(model: try ref.makeModel(), options: analysis)
         let alphas = try Interpolation.alphas(points: points)
         var rows: [[String]] = []

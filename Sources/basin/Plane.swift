@@ -102,7 +102,7 @@ struct Plane: ParsableCommand {
         compute.apply()
         let all = try AnalysisCheckpoint.loadAll(checkpoints + project)
         let (a, b, c) = (all[0], all[1], all[2])
-        let taskData = try AnalysisData(task: try analysis.task(for: Array(all.prefix(3))), data: data)
+        let taskData = try AnalysisData(checkpoints: Array(all.prefix(3)), taskOptions: analysis.taskOptions, data: data)
         let basis = try PlaneBasis.through(a: a.parameters, b: b.parameters, c: c.parameters)
         func point(_ ck: AnalysisCheckpoint, exactDistance: Bool) -> LandscapePoint {
             let p = basis.project(ck.parameters)

@@ -22,10 +22,12 @@ struct Pretrain: ParsableCommand {
     func run() throws {
         compute.apply()
         try ensureFolder(of: out)
-        let taskConfig = try task.task(default: .defaultSource)
+        let loaded = try data.load()
+        var taskConfig = try task.task(default: .defaultSource)
+        taskConfig.dataset = loaded.config
         let training = sgd.config(model, seed: seed, defaults: .pretraining)
         let config = RunConfig(training: training, task: taskConfig, role: "pretrained", method: "pretrain")
-        let taskData = try TaskData.load(taskConfig, directory: data.dataset)
+        let taskData = try TaskData(taskConfig, from: loaded)
         let (net, optimizer) = try startState(for: config, architecture: model)
         let trainingRun = TrainingRun(config: config, model: net, optimizer: optimizer, data: taskData,
                                       progressLabel: "pretrain \(model) seed \(seed)")

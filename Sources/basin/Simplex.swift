@@ -30,7 +30,7 @@ struct SimplexCommand: ParsableCommand {
         compute.apply()
         let all = try AnalysisCheckpoint.loadAll(checkpoints)
         let (a, b, c) = (all[0], all[1], all[2])
-        let taskData = try AnalysisData(task: try analysis.task(for: all), data: data)
+        let taskData = try AnalysisData(checkpoints: all, taskOptions: analysis.taskOptions, data: data)
         let u = subtract(a.parameters, c.parameters), v = subtract(b.parameters, c.parameters)
         guard norm(u) > 0, norm(v) > 0, norm(subtract(a.parameters, b.parameters)) > 0 else {
             throw AnalysisError("simplex: two of the three checkpoints have identical weights")

@@ -38,7 +38,7 @@ struct SoupCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         let members = try AnalysisCheckpoint.loadAll(checkpoints)
-        let taskData = try AnalysisData(task: try analysis.task(for: members), data: data)
+        let taskData = try AnalysisData(checkpoints: members, taskOptions: analysis.taskOptions, data: data)
         guard let trainSet = taskData.train else { throw AnalysisError("soup needs the training split") }
         // The held-out images are never the test set. Preferably the members never saw them either:
         // a held-out set they trained on is near 100% accurate and a greedy soup then keeps only
@@ -49,7 +49,7 @@ struct SoupCommand: ParsableCommand {
             guard holdout.count > 0, fit.count > 0 else { throw AnalysisError("held-out split of \(trainSet.count) images is empty") }
         } else {
             guard let unseen = try taskData.task.transferTask.unseenTrainingSet(
-                from: try data.load(.train), count: holdoutPerClass, seed: holdoutSeed) else {
+                from: taskData.data.train, count: holdoutPerClass, seed: holdoutSeed) else {
                 throw AnalysisError("the task uses every training image (no per-class sample), so none is unseen; "
                                     + "give --holdout-fraction to hold out part of the training images")
             }
@@ -75,7 +75,8 @@ struct SoupCommand: ParsableCommand {
         let kind = greedy ? "greedy" : "uniform"
         let metadata = CheckpointMetadata(
             architecture: members[0].architecture.rawValue, numClasses: members[0].numClasses, role: .soup,
-            config: soupConfig(base: members[0].checkpoint.metadata.config, kind: kind, members: keptMembers),
+            config: soupConfig(base: members[0].checkpoint.metadata.config, kind: kind, members: keptMembers,
+                               dataset: taskData.data.config),
             method: "\(kind)_soup", parent: jsonArray(keptMembers.map(\.path)),
             metrics: ["test_loss": test.loss, "test_accuracy": test.accuracy, "holdout_accuracy": holdoutEval.accuracy,
                       "members_kept": Double(kept.count), "members_offered": Double(members.count)])
@@ -98,8 +99,14 @@ struct SoupCommand: ParsableCommand {
 
 /// The members' training config (so the soup keeps their task) with a `soup` entry naming the
 /// kept members and their SHA-256: `parent_sha256` holds one hash, a soup has several parents.
-func soupConfig(base: String, kind: String, members: [AnalysisCheckpoint]) -> String {
+/// The task's data set becomes `dataset`, the one the soup's BatchNorm statistics come from.
+func soupConfig(base: String, kind: String, members: [AnalysisCheckpoint], dataset: DatasetConfig? = nil) -> String {
     var object = (try? JSONSerialization.jsonObject(with: Data(base.utf8))) as? [String: Any] ?? [:]
+    if let dataset, var task = object["task"] as? [String: Any], let data = try? JSONEncoder().encode(dataset),
+       let entry = try? JSONSerialization.jsonObject(with: data) {
+        task["dataset"] = entry
+        object["task"] = task
+    }
     object["soup"] = ["kind": kind, "members": members.map(\.path), "sha256": members.map(\.sha256)] as [String: Any]
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return base }
     return String(decoding: data, as: UTF8.self)

@@ -43,7 +43,7 @@ struct Surface: ParsableCommand {
     func run() throws {
         compute.apply()
         let center = try AnalysisCheckpoint(path: checkpoint)
-        let taskData = try AnalysisData(task: try analysis.task(for: [center]), data: data)
+        let taskData = try AnalysisData(checkpoints: [center], taskOptions: analysis.taskOptions, data: data)
         var rng = RandomGenerator.stream(seed: seed, purpose: "surface-directions")
         let u = filterNormalizedDirection(shapes: center.parameterShapes, weights: center.parameters, rng: &rng,
                                           include1D: include1d)

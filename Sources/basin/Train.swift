@@ -8,7 +8,7 @@ import Foundation
 /// Trains a model from scratch on all classes of the data set and reports test accuracy.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model from random initialization on all classes and print its test accuracy.")
+        abstract: "Train a model from random initialization on all classes of the data set and print its test accuracy.")
 
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var data: DataOptions
@@ -31,10 +31,12 @@ struct Train: ParsableCommand {
     func run() throws {
         compute.apply()
         if let out { try ensureFolder(of: out) }
-        let taskData = try TaskData.load(.allClasses, directory: data.dataset)
+        let loaded = try data.load()
+        let task = TaskConfig(classes: Array(0..<loaded.config.numClasses), dataset: loaded.config)
+        let taskData = try TaskData(task, from: loaded)
         let training = TrainingConfig(architecture: model, epochs: epochs, batchSize: batchSize, learningRate: lr,
                                       augment: augment, seed: seed)
-        let config = RunConfig(training: training, task: .allClasses, role: "pretrained", method: "train")
+        let config = RunConfig(training: training, task: task, role: "pretrained", method: "train")
         let (net, optimizer) = try startState(for: config, architecture: model)
         let trainingRun = TrainingRun(config: config, model: net, optimizer: optimizer, data: taskData,
                                       progressLabel: "train \(model)")
