@@ -10,7 +10,7 @@ public final class ReLU: Layer {
         var y = Tensor(uninitialized: x.shape)
         x.storage.withUnsafeBufferPointer { p in
             y.storage.withUnsafeMutableBufferPointer { q in
-                parallelChunks(p.count, minPerWorker: 1 << 16) { _, r in
+                parallelChunks(p.count, minPerWorker: 1 << 14) { _, r in
                     // A select, not a branch, so the loop vectorizes; NaN maps to 0.
                     for i in r { q[i] = p[i] > 0 ? p[i] : 0 }
                 }
@@ -21,7 +21,7 @@ public final class ReLU: Layer {
 
     public func infer(_ x: inout Tensor, _ context: ForwardContext) throws {
         x.storage.withUnsafeMutableBufferPointer { p in
-            parallelChunks(p.count, minPerWorker: 1 << 16) { _, r in
+            parallelChunks(p.count, minPerWorker: 1 << 14) { _, r in
                 for i in r { p[i] = p[i] > 0 ? p[i] : 0 }
             }
         }
@@ -33,7 +33,7 @@ public final class ReLU: Layer {
         dx.storage.withUnsafeMutableBufferPointer { d in
             dy.storage.withUnsafeBufferPointer { g in
                 cache.output.storage.withUnsafeBufferPointer { y in
-                    parallelChunks(d.count, minPerWorker: 1 << 16) { _, r in
+                    parallelChunks(d.count, minPerWorker: 1 << 14) { _, r in
                         for i in r { d[i] = y[i] > 0 ? g[i] : 0 }
                     }
                 }
