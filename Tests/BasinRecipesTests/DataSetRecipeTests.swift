@@ -8,18 +8,8 @@ import XCTest
 
 /// Runs on data sets other than Fashion-MNIST: the data set travels in the run configuration,
 /// models take its images, and checkpoints that cannot are refused with one line.
-final class DataSetRecipeTests: XCTestCase {
-    var dir: String = ""
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("basin-datasets-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        Threads.configure(1)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+final class DataSetRecipeTests: TemporaryFolderTestCase {
+    override var folderPrefix: String { "basin-datasets" }
 
     /// An HDF5 data set of 3-channel 8x8 images, 4 classes: 32 training and 16 test images.
     func colorData() throws -> LoadedData {

@@ -3,22 +3,13 @@ import BasinCore
 import BasinData
 import BasinRecipes
 import Foundation
+import TestSupport
 import XCTest
 
 /// Tiny in-memory tasks: 8x8 single-channel images whose class is a bright column, so a few
 /// steps of a CNN move the weights and every test runs in well under a second per run.
-final class RecipeTests: XCTestCase {
-    var dir: String = ""
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("basin-recipes-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        Threads.configure(1)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+final class RecipeTests: TemporaryFolderTestCase {
+    override var folderPrefix: String { "basin-recipes" }
 
     func dataset(count: Int, classes: Int, seed: UInt64) throws -> Dataset {
         var rng = RandomGenerator(seed: seed)
