@@ -1,7 +1,8 @@
 // swift-tools-version:5.9
 // basin: train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.
 //
-// Data flows one way: BasinCore <- BasinData, BasinCheckpoint <- BasinRecipes, BasinAnalysis <- basin (CLI).
+// Data flows one way: BasinHDF5 (the only user of the HDF5 C library) and BasinCore <- BasinData,
+// BasinCheckpoint <- BasinRecipes, BasinAnalysis <- basin (CLI).
 // BasinPlot draws arrays and knows nothing of training; the CLI connects it to analysis files.
 import PackageDescription
 
@@ -30,39 +31,44 @@ let package = Package(
         .target(name: "CRuntime", path: "Sources/CRuntime"),
         // The training core: tensors, layers, models, loss, optimizers, schedules, RNG.
         .target(name: "BasinCore", dependencies: ["CBLAS", "CRuntime"]),
+        // The HDF5 layer: values and errors, files, groups, the SHA-256 file seal, atomic writes.
+        // Nothing above it calls HDF5 or sees an HDF5 C type.
+        .target(name: "BasinHDF5", dependencies: ["CHDF5"]),
         // Data sets: IDX (Fashion-MNIST), class subsets, normalization, augmentation, batching.
-        .target(name: "BasinData", dependencies: ["BasinCore", "CZlib", "CHDF5"]),
-        // Checkpoint I/O: HDF5 checkpoints, validation, atomic writes.
-        .target(name: "BasinCheckpoint", dependencies: ["BasinCore", "CHDF5"]),
+        .target(name: "BasinData", dependencies: ["BasinCore", "BasinHDF5", "CZlib"]),
+        // Checkpoint I/O: the checkpoint format on HDF5, validation of everything before use.
+        .target(name: "BasinCheckpoint", dependencies: ["BasinCore", "BasinHDF5"]),
         // Training recipes: training loops, pre-training, fine-tuning, ensembles.
-        .target(name: "BasinRecipes", dependencies: ["BasinCore", "BasinData", "BasinCheckpoint"]),
+        .target(name: "BasinRecipes", dependencies: ["BasinCore", "BasinHDF5", "BasinData", "BasinCheckpoint"]),
         // Analysis: interpolation, planes, diversity, ensemble metrics, soups.
-        .target(name: "BasinAnalysis", dependencies: ["BasinCore", "BasinData", "BasinCheckpoint"]),
+        .target(name: "BasinAnalysis", dependencies: ["BasinCore", "BasinHDF5", "BasinData", "BasinCheckpoint"]),
         // Plotting: PNG figures from arrays (cairo + libpng); knows nothing of training.
         .target(name: "BasinPlot", dependencies: ["CPNGShim", "CCairo"]),
         // libpng behind setjmp: PNG errors come back as return codes, never longjmp through Swift.
         .target(name: "CPNGShim", dependencies: ["CPNG"]),
         // The command-line tool.
         .executableTarget(name: "basin", dependencies: [
-            "BasinCore", "BasinData", "BasinCheckpoint", "BasinRecipes", "BasinAnalysis", "BasinPlot",
+            "BasinCore", "BasinHDF5", "BasinData", "BasinCheckpoint", "BasinRecipes", "BasinAnalysis", "BasinPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Test support: tolerance helpers, finite differences, small synthetic data and data set files.
-        .target(name: "TestSupport", dependencies: ["BasinCore", "CHDF5"], path: "Tests/TestSupport"),
+        // Test support for every test target: tolerance helpers, finite differences, the temporary
+        // folder base, the binary runner, small synthetic data and data set files (HDF5 through BasinHDF5).
+        .target(name: "TestSupport", dependencies: ["BasinCore", "BasinHDF5", "CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "BasinCoreTests", dependencies: ["BasinCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "CZlib", "CHDF5", "TestSupport"]),
+        .testTarget(name: "BasinDataTests", dependencies: ["BasinData", "BasinCore", "TestSupport"]),
         .testTarget(name: "BasinPlotTests", dependencies: ["BasinPlot"]),
-        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "BasinCore"]),
-        .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinData", "BasinCore",
-                                                             "TestSupport"]),
+        .testTarget(name: "BasinCheckpointTests", dependencies: ["BasinCheckpoint", "BasinHDF5", "BasinCore", "TestSupport"]),
+        .testTarget(name: "BasinRecipesTests", dependencies: ["BasinRecipes", "BasinCheckpoint", "BasinHDF5", "BasinData",
+                                                             "BasinCore", "TestSupport"]),
         // Runs the built `basin` binary (BASIN_BIN or .build/release/basin); links nothing of basin
         // but TestSupport, whose writers make its data set files.
         .testTarget(name: "BasinCLITests", dependencies: ["TestSupport"]),
         // `basin plot` end to end: writes tiny results files, runs the binary, decodes the PNGs.
-        .testTarget(name: "BasinPlotCLITests", dependencies: ["BasinPlot", "BasinAnalysis", "BasinCheckpoint", "BasinCore"]),
-        .testTarget(name: "BasinAnalysisTests", dependencies: ["BasinAnalysis", "BasinCheckpoint", "BasinCore", "BasinData",
-                                                               "CZlib"]),
+        .testTarget(name: "BasinPlotCLITests", dependencies: ["BasinPlot", "BasinAnalysis", "BasinCheckpoint", "BasinHDF5",
+                                                              "BasinCore", "TestSupport"]),
+        .testTarget(name: "BasinAnalysisTests", dependencies: ["BasinAnalysis", "BasinCheckpoint", "BasinHDF5", "BasinCore",
+                                                               "BasinData", "TestSupport"]),
     ]
 )

@@ -1,6 +1,7 @@
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import Foundation
 
 /// A checkpoint read for analysis: its weights as flat vectors and where it came from.
@@ -22,7 +23,7 @@ public struct AnalysisCheckpoint {
         let (model, checkpoint) = try loadModel(path: path)
         self.path = path
         self.input = ModelInput(model: model)
-        self.sha256 = try BasinCheckpoint.sha256(ofFile: path)
+        self.sha256 = try BasinHDF5.sha256(ofFile: path)
         self.checkpoint = checkpoint
         self.architecture = model.architecture
         self.parameters = model.flatParameters()

@@ -1,5 +1,6 @@
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import Foundation
 
 /// A named point drawn on a landscape: a defining checkpoint or a projected one.

@@ -1,6 +1,7 @@
 // BasinCheckpoint owns checkpoint I/O: the HDF5 layout of docs/FORMAT.md, validation of
 // everything before use, and atomic writes.
 import BasinCore
+import BasinHDF5
 import Foundation
 
 public let checkpointFormatName = "basin-checkpoint"
@@ -391,27 +392,6 @@ public func readCheckpoint(path: String, allowNonFinite: Bool = false,
     return checkpoint
 }
 
-/// HDF5 files start with this signature at offset 0 (or 512, 1024, ... after a user block).
-let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
-
-func hasHDF5Signature(path: String, size: Int) -> Bool {
-    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-    defer { try? handle.close() }
-    // A sealed file starts with its seal; opening it reports a damaged one precisely.
-    if let start = try? handle.read(upToCount: FileSeal.magic.utf8.count), [UInt8](start) == Array(FileSeal.magic.utf8) {
-        return true
-    }
-    var offset = 0
-    while offset + 8 <= size {
-        do {
-            try handle.seek(toOffset: UInt64(offset))
-            if let bytes = try handle.read(upToCount: 8), [UInt8](bytes) == hdf5Signature { return true }
-        } catch { return false }
-        offset = offset == 0 ? 512 : offset * 2
-    }
-    return false
-}
-
 struct CheckpointReader {
     let path: String
     var expectation: CheckpointExpectation?
@@ -433,7 +413,7 @@ struct CheckpointReader {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { problems.append(.notRegularFile); return nil }
         guard info.st_size > 0 else { problems.append(.fileEmpty); return nil }
-        guard hasHDF5Signature(path: path, size: Int(info.st_size)) else { problems.append(.notHDF5); return nil }
+        guard HDF5File.hasSignature(path: path, size: Int(info.st_size)) else { problems.append(.notHDF5); return nil }
         let root: HDF5Group
         do {
             root = try HDF5File.open(path: path).root
@@ -495,6 +475,7 @@ struct CheckpointReader {
         case .float64(let v): values = v.map { Float($0) }
         case .int64(let v): values = v.map { Float($0) }
         case .uint64(let v): values = v.map { Float($0) }
+        case .uint8(let v): values = v.map { Float($0) }
         }
         return Tensor(shape: array.shape, storage: values)
     }

@@ -1,5 +1,6 @@
 // Per-tensor summaries of a checkpoint, for `basin inspect`.
 import BasinCore
+import BasinHDF5
 import Foundation
 
 /// One stored array: where it is, its shape and type, and statistics over its finite values.

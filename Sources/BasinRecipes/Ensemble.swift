@@ -1,6 +1,7 @@
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import Foundation
 
 /// The ensemble methods of the study.

@@ -1,6 +1,7 @@
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import Foundation
 
 /// When a run writes its resume checkpoint.

@@ -19,6 +19,7 @@ static inline hid_t basin_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; 
 static inline hid_t basin_H5T_NATIVE_UINT64(void) { return H5T_NATIVE_UINT64; }
 static inline hid_t basin_H5T_IEEE_F64LE(void) { return H5T_IEEE_F64LE; }
 static inline hid_t basin_H5T_STD_U64LE(void) { return H5T_STD_U64LE; }
+static inline hid_t basin_H5T_STD_U8LE(void) { return H5T_STD_U8LE; }
 static inline hid_t basin_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
 static inline hid_t basin_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 static inline hid_t basin_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }

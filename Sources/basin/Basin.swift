@@ -10,11 +10,27 @@ struct Basin: ParsableCommand {
         commandName: "basin",
         abstract: "Train, ensemble and dissect networks fine-tuned from a pre-trained checkpoint.",
         version: basinVersion,
-        subcommands: [Train.self, Pretrain.self, Finetune.self, Ensemble.self, Sweep.self,
-                      Inspect.self, Evaluate.self,
-                      Interpolate.self, Plane.self, Surface.self, SimplexCommand.self, Merge.self, DiversityCommand.self, MetricsCommand.self,
-                      SoupCommand.self, Membership.self, Report.self,
-                      Plot.self, Bench.self])
+        subcommands: [
+            Train.self,
+            Pretrain.self,
+            Finetune.self,
+            Ensemble.self,
+            Sweep.self,
+            Inspect.self,
+            Evaluate.self,
+            Interpolate.self,
+            Plane.self,
+            Surface.self,
+            SimplexCommand.self,
+            Merge.self,
+            DiversityCommand.self,
+            MetricsCommand.self,
+            SoupCommand.self,
+            Membership.self,
+            Report.self,
+            Plot.self,
+            Bench.self,
+        ])
 }
 
 

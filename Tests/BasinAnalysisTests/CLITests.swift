@@ -2,10 +2,12 @@ import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
+import TestSupport
 import XCTest
 
 /// The commands end to end through the built binary, on tiny synthetic data.
-final class CLITests: AnalysisTestCase {
+final class CLITests: TemporaryFolderTestCase {
     var data: String { path("data") }
     var common: [String] { ["--dataset", data, "--threads", "1", "--bn-images", "40", "--batch-size", "20"] }
 

@@ -3,10 +3,11 @@ import BasinCheckpoint
 import BasinCore
 import BasinData
 import Foundation
+import TestSupport
 import XCTest
 
 /// The data set of an analysis comes from the checkpoints' configs, and their input layers must agree.
-final class DataSetTaskTests: AnalysisTestCase {
+final class DataSetTaskTests: TemporaryFolderTestCase {
     let color = DatasetConfig(format: .cifar10, path: "/data/cifar", inputShape: [3, 32, 32], numClasses: 10,
                               normalization: Normalization(mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26]))
 

@@ -2,10 +2,12 @@ import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
+import TestSupport
 import XCTest
 
 /// The evaluation engine and the grid files on a real (tiny) cnn with BatchNorm.
-final class EngineTests: AnalysisTestCase {
+final class EngineTests: TemporaryFolderTestCase {
     var data: Dataset!
     var models: [Model] = []
 

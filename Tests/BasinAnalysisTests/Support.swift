@@ -2,25 +2,9 @@ import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
-import CZlib
 import Foundation
+import TestSupport
 import XCTest
-
-/// A fresh temporary folder per test, removed afterwards.
-class AnalysisTestCase: XCTestCase {
-    var dir: String!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("basin-analysis-tests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
-
-    func path(_ name: String) -> String { dir + "/" + name }
-}
 
 /// Fashion-MNIST-like bytes: each class a bright horizontal band at its own height, plus noise,
 /// so a tiny model separates the classes a little and a random one does not.
@@ -49,19 +33,12 @@ func syntheticDataset(count: Int, seed: UInt64) throws -> Dataset {
 
 /// Writes gzip IDX files named as Fashion-MNIST's into `folder`.
 func writeSyntheticFashionMNIST(folder: String, train: Int, test: Int) throws {
-    func idx(_ magic: UInt32, _ dims: [Int], _ data: [UInt8]) -> [UInt8] {
-        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
-        return be(magic) + dims.flatMap { be(UInt32($0)) } + data
-    }
-    func gzip(_ bytes: [UInt8], _ name: String) throws {
-        guard let gz = gzopen(folder + "/" + name, "wb") else { throw AnalysisError("gzopen \(name) failed") }
-        let written = bytes.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
-        guard Int(written) == bytes.count, gzclose(gz) == Z_OK else { throw AnalysisError("gzwrite \(name) failed") }
-    }
     for (prefix, count, seed) in [("train", train, UInt64(1)), ("t10k", test, UInt64(2))] {
         let (pixels, labels) = syntheticImages(count: count, seed: seed)
-        try gzip(idx(0x0803, [count, 28, 28], pixels), "\(prefix)-images-idx3-ubyte.gz")
-        try gzip(idx(0x0801, [count], labels), "\(prefix)-labels-idx1-ubyte.gz")
+        try DataFixtures.writeGzip(DataFixtures.idxBytes(magic: 0x0803, dims: [count, 28, 28], data: pixels),
+                                   to: folder + "/\(prefix)-images-idx3-ubyte.gz")
+        try DataFixtures.writeGzip(DataFixtures.idxBytes(magic: 0x0801, dims: [count], data: labels),
+                                   to: folder + "/\(prefix)-labels-idx1-ubyte.gz")
     }
 }
 
@@ -79,29 +56,6 @@ func writeModelCheckpoint(_ arch: Architecture, seed: UInt64, to path: String, w
                                                                                role: .finetuned, config: config, seed: seed)),
                         to: path)
     return model
-}
-
-/// The basin binary: BASIN_BIN, else <package root>/.build/release/basin.
-func basinBinary() -> String {
-    if let bin = ProcessInfo.processInfo.environment["BASIN_BIN"], !bin.isEmpty { return bin }
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent(".build/release/basin").path
-}
-
-/// Runs the binary; returns exit status, stdout and stderr.
-func runBasin(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: basinBinary())
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 /// The value of `key` in the first stdout line that has it.

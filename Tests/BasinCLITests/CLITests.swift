@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built `basin` binary on tiny synthetic Fashion-MNIST-like IDX files.

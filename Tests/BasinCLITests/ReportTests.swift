@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `basin report summary` and `basin report diversity` on hand-made tables: the findings'

@@ -1,11 +1,13 @@
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import Foundation
+import TestSupport
 import XCTest
 
-final class AtomicWriteTests: XCTestCase {
+final class AtomicWriteTests: TemporaryFolderTestCase {
     func testNoTemporaryRemainsAndOverwriteReplaces() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/model.h5"
         try makeCheckpoint(ReferenceSpecs.tiny(), seed: 1).write(to: path)
         try makeCheckpoint(ReferenceSpecs.tiny(), seed: 2).write(to: path)
@@ -14,7 +16,7 @@ final class AtomicWriteTests: XCTestCase {
     }
 
     func testFailedWriteLeavesOldFileAndNoTemporary() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/model.h5"
         try makeCheckpoint(ReferenceSpecs.tiny(), seed: 1).write(to: path)
         let before = try sha256(ofFile: path)
@@ -31,7 +33,7 @@ final class AtomicWriteTests: XCTestCase {
     }
 
     func testStaleTemporaryIsNeverListedAndIsRemoved() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         try makeCheckpoint(ReferenceSpecs.tiny()).write(to: folder + "/b.h5")
         // A complete checkpoint left under a temporary name by a process that no longer exists
         // (pid 2^31-1 is above any pid_max), and one owned by this live process.

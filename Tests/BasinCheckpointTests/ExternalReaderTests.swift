@@ -1,16 +1,17 @@
 import BasinCheckpoint
 import BasinCore
 import Foundation
+import TestSupport
 import XCTest
 
 /// The documented layout, checked with HDF5's own command-line tools rather than our reader.
-final class ExternalReaderTests: XCTestCase {
+final class ExternalReaderTests: TemporaryFolderTestCase {
     func testH5lsAndH5dumpSeeDocumentedLayout() throws {
         let tools = ["/usr/bin/h5ls", "/usr/bin/h5dump"]
         for tool in tools where !FileManager.default.isExecutableFile(atPath: tool) {
             throw XCTSkip("\(tool) not installed (Debian package hdf5-tools)")
         }
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/cnn.h5"
         try makeCheckpoint(ReferenceSpecs.cnn(), withResumeState: true, predictions: true).write(to: path)
 
@@ -68,7 +69,7 @@ final class ExternalReaderTests: XCTestCase {
         guard let python = ProcessInfo.processInfo.environment["BASIN_H5PY_PYTHON"] else {
             throw XCTSkip("set BASIN_H5PY_PYTHON to a python with h5py to run")
         }
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/cnn.h5"
         let checkpoint = makeCheckpoint(ReferenceSpecs.cnn(), withResumeState: true, predictions: true)
         try checkpoint.write(to: path)

@@ -2,7 +2,9 @@
 // deterministic values, and temporary folders.
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import Foundation
+import TestSupport
 import XCTest
 
 enum ReferenceSpecs {
@@ -127,28 +129,12 @@ func makeCheckpoint(_ expectation: CheckpointExpectation, seed: UInt64 = 1, with
     return checkpoint
 }
 
-/// A fresh folder under the system temporary directory, removed at the end of the test.
-func makeTemporaryFolder(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "basin-ckpt-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
-}
-
 /// Bit-exact comparison (NaN payloads and signed zeros included).
 func bitPatterns(_ t: Tensor) -> [UInt32] { t.storage.map(\.bitPattern) }
 
 /// Runs a tool and returns its standard output; fails the test if it exits non-zero.
 func runTool(_ executable: String, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = Pipe()
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    XCTAssertEqual(process.terminationStatus, 0, "\(executable) \(arguments) failed", file: file, line: line)
-    return String(decoding: data, as: UTF8.self)
+    let result = try runProcess(executable, arguments)
+    XCTAssertEqual(result.status, 0, "\(executable) \(arguments) failed", file: file, line: line)
+    return result.stdout
 }

@@ -1,6 +1,8 @@
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import Foundation
+import TestSupport
 import XCTest
 
 /// A checkpoint taken apart with the generic HDF5 toolkit, so tests can break one thing and
@@ -40,13 +42,13 @@ struct RawFile {
     }
 }
 
-final class MalformedFileTests: XCTestCase {
-    var folder = ""
+final class MalformedFileTests: TemporaryFolderTestCase {
+    var folder: String { dir }
     var validPath = ""
     let expectation = ReferenceSpecs.tiny()
 
     override func setUpWithError() throws {
-        folder = try makeTemporaryFolder(self)
+        try super.setUpWithError()
         validPath = folder + "/valid.h5"
         try makeCheckpoint(expectation, withResumeState: true).write(to: validPath)
     }

@@ -1,18 +1,12 @@
 import BasinCheckpoint
 import BasinCore
 import Foundation
+import TestSupport
 import XCTest
 
 /// Models of the training core through checkpoint files.
-final class ModelCheckpointTests: XCTestCase {
-    var folder: String!
-
-    override func setUpWithError() throws {
-        folder = NSTemporaryDirectory() + "basin-model-ckpt-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+final class ModelCheckpointTests: TemporaryFolderTestCase {
+    var folder: String { dir }
 
     func testEveryModelRoundTripsBitForBit() throws {
         for arch in Architecture.allCases {
@@ -20,7 +14,7 @@ final class ModelCheckpointTests: XCTestCase {
             model.batchNorms.first?.runningMean.value.storage[0] = 0.25
             let sgd = SGD()
             for p in model.parameters { sgd.setMomentumBuffer(Tensor(filling: 0.5, shape: p.value.shape), for: p.path) }
-            let path = "\(folder!)/\(arch).h5"
+            let path = "\(folder)/\(arch).h5"
             try Checkpoint(model: model, metadata: CheckpointMetadata(architecture: "", numClasses: 0, role: .pretrained),
                            optimizer: sgd).write(to: path)
             let (loaded, checkpoint) = try loadModel(path: path, requireOptimizer: true)
@@ -35,7 +29,7 @@ final class ModelCheckpointTests: XCTestCase {
     }
 
     func testArchitectureAndClassMismatchesAreRefusedWithTheFileNamed() throws {
-        let path = "\(folder!)/cnn.h5"
+        let path = "\(folder)/cnn.h5"
         try Checkpoint(model: Model(.cnn, numClasses: 10, seed: 1),
                        metadata: CheckpointMetadata(architecture: "", numClasses: 0, role: .finetuned)).write(to: path)
         XCTAssertThrowsError(try loadModel(path: path, architecture: .resnet20)) { error in

@@ -1,14 +1,16 @@
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import Foundation
+import TestSupport
 import XCTest
 
-final class RoundTripTests: XCTestCase {
+final class RoundTripTests: TemporaryFolderTestCase {
     /// Writes and reads back; values must be bit-identical (float32 is stored as float32, so
     /// there is no tolerance), metadata equal, and order as written.
     func assertRoundTrip(_ expectation: CheckpointExpectation, resume: Bool, predictions: Bool,
                          file: StaticString = #filePath, line: UInt = #line) throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/model.h5"
         let original = makeCheckpoint(expectation, seed: 7, withResumeState: resume, predictions: predictions)
         try original.write(to: path)
@@ -32,7 +34,7 @@ final class RoundTripTests: XCTestCase {
     func testTinyRoundTrip() throws { try assertRoundTrip(ReferenceSpecs.tiny(), resume: true, predictions: true) }
 
     func testReadWithoutExpectationKeepsWrittenOrder() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/order.h5"
         var checkpoint = makeCheckpoint(ReferenceSpecs.tiny())
         // Deliberately not sorted by name: creation order, not name order, must come back.
@@ -45,7 +47,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testOptionalMetadataAndHugeSeed() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/bare.h5"
         let metadata = CheckpointMetadata(architecture: "tiny", numClasses: 3, role: .pretrained, seed: UInt64.max - 5)
         let checkpoint = Checkpoint(metadata: metadata, params: [NamedTensor(path: "w", tensor: Tensor(zeros: [1]))])
@@ -60,7 +62,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testSameContentGivesSameBytes() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let checkpoint = makeCheckpoint(ReferenceSpecs.tiny(), withResumeState: true, predictions: true)
         try checkpoint.write(to: folder + "/a.h5")
         try checkpoint.write(to: folder + "/b.h5")
@@ -68,7 +70,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testUnwritableCheckpointIsRejectedAndLeavesNothing() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         var checkpoint = makeCheckpoint(ReferenceSpecs.tiny())
         checkpoint.params.append(NamedTensor(path: "bad/name", tensor: Tensor(zeros: [1])))
         XCTAssertThrowsError(try checkpoint.write(to: folder + "/x.h5")) { error in
@@ -81,7 +83,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testInspectRows() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/inspect.h5"
         var checkpoint = makeCheckpoint(ReferenceSpecs.tiny(), withResumeState: true, predictions: true)
         checkpoint.params[0].tensor = Tensor(shape: [3, 4], storage: [3, 4, .nan, 0, 0, 0, 0, 0, 0, 0, -1, .infinity])
@@ -109,9 +111,9 @@ final class RoundTripTests: XCTestCase {
     }
 }
 
-final class HDF5ToolkitTests: XCTestCase {
+final class HDF5ToolkitTests: TemporaryFolderTestCase {
     func testGenericDatasetsAndAttributes() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/results.h5"
         try HDF5File.writeAtomically(path: path) { root in
             try root.setAttribute("title", .string("interpolation"))
@@ -151,7 +153,7 @@ final class HDF5ToolkitTests: XCTestCase {
     }
 
     func testWriteErrorNamesObject() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         XCTAssertThrowsError(try HDF5File.writeAtomically(path: folder + "/dup.h5") { root in
             try root.writeDataset("a", HDF5Array(shape: [1], values: .float32([1])))
             try root.writeDataset("a", HDF5Array(shape: [1], values: .float32([1])))
@@ -162,7 +164,7 @@ final class HDF5ToolkitTests: XCTestCase {
     }
 }
 
-final class SHA256Tests: XCTestCase {
+final class SHA256Tests: TemporaryFolderTestCase {
     func testKnownVectors() throws {
         // FIPS 180-4 / NIST example vectors.
         XCTAssertEqual(SHA256.hex(of: Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -174,7 +176,7 @@ final class SHA256Tests: XCTestCase {
     }
 
     func testFileMatchesSha256sum() throws {
-        let folder = try makeTemporaryFolder(self)
+        let folder = dir
         let path = folder + "/bytes.bin"
         // 3 MiB + 7 bytes crosses the 1 MiB read pieces and the 64-byte blocks unevenly.
         let bytes = (0..<(3 << 20) + 7).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }

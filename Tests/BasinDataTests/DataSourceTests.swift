@@ -1,13 +1,12 @@
 import BasinCore
 import BasinData
-import CHDF5
 import Foundation
 import TestSupport
 import XCTest
 
 /// `--dataset PATH`: the format told by what is at the path, both splits loaded, and the
 /// normalization of the training split.
-final class DataSourceTests: TempDirTestCase {
+final class DataSourceTests: TemporaryFolderTestCase {
     /// Eight 3x32x32 training images whose channels are constant planes of 0 or 255:
     /// channel 0 is 1 in images 0-3, channel 1 in images 0-1, channel 2 in images 0-5.
     /// Per channel (pixels / 255): means 0.5, 0.25, 0.75; variances 0.25, 0.1875, 0.1875.
@@ -94,16 +93,12 @@ final class DataSourceTests: TempDirTestCase {
     func testHDF5Float32StatisticsExact() throws {
         // Two 2-channel 1x2 images: channel 0 holds 0.25 and 0.75, channel 1 holds 0.5 and 1.5 (float32 taken as is).
         let p = path("exact.h5")
-        let writer = try HDF5Writer(path: p)
+        let writer = try HDF5FixtureWriter(path: p)
         for (group, values) in [("train", [Float(0.25), 0.25, 0.5, 0.5, 0.75, 0.75, 1.5, 1.5]), ("test", [Float](repeating: 9, count: 8))] {
-            let g = H5Gcreate2(writer.file, group, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-            let d = writer.dataset("\(group)/images", dims: [2, 2, 1, 2], type: basin_H5T_NATIVE_FLOAT(), values: values)
-            writer.stringAttribute(on: d, "layout", "NCHW", variable: true)
-            H5Dclose(d)
-            H5Dclose(writer.dataset("\(group)/labels", dims: [2], type: basin_H5T_NATIVE_INT64(), values: [Int64(0), 1]))
-            H5Gclose(g)
+            try writer.writeImages(.float32(values), shape: [2, 2, 1, 2], group: group, layout: "NCHW")
+            try writer.writeLabels([0, 1], group: group)
         }
-        writer.close()
+        try writer.close()
         let data = try DataSource.detect(path: p).load()
         XCTAssertEqual(data.config.normalization.mean, [0.5, 1])
         XCTAssertEqual(data.config.normalization.std, [0.25, 0.5])

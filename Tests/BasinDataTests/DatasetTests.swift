@@ -1,9 +1,10 @@
 import BasinCore
 import BasinData
 import Foundation
+import TestSupport
 import XCTest
 
-final class DatasetTests: TempDirTestCase {
+final class DatasetTests: TemporaryFolderTestCase {
     /// 10 classes interleaved, 7 images each: image i has label i % 10.
     func makeTen() throws -> Dataset { try indexedDataset(labels: (0..<70).map { $0 % 10 }, numClasses: 10) }
 

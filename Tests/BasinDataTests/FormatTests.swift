@@ -1,10 +1,10 @@
 import BasinCore
 import BasinData
-import CHDF5
 import Foundation
+import TestSupport
 import XCTest
 
-final class CIFARTests: TempDirTestCase {
+final class CIFARTests: TemporaryFolderTestCase {
     func record(labels: [UInt8], seed: UInt64) -> (bytes: [UInt8], image: [UInt8]) {
         let image = testBytes(CIFAR.imageBytes, seed: seed)
         return (labels + image, image)
@@ -47,56 +47,11 @@ final class CIFARTests: TempDirTestCase {
             try CIFAR.read(paths: [p], variant: .cifar10)
         }
         let missing = path("test_batch.bin")
-        assertThrows(.fileNotFound(path: missing), mentions: [missing]) { try CIFAR.load(.cifar10, split: .test, directory: dir.path) }
+        assertThrows(.fileNotFound(path: missing), mentions: [missing]) { try CIFAR.load(.cifar10, split: .test, directory: dir) }
     }
 }
 
-/// Writes small HDF5 image files the way h5py would.
-struct HDF5Writer {
-    let file: hid_t
-
-    init(path: String) throws {
-        H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
-        file = H5Fcreate(path, basin_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        guard file >= 0 else { throw XCTSkip("cannot create HDF5 file \(path)") }
-    }
-
-    func close() { H5Fclose(file) }
-
-    @discardableResult
-    func dataset<T>(_ name: String, dims: [Int], type: hid_t, values: [T]) -> hid_t {
-        let hdims = dims.map { hsize_t($0) }
-        let space = H5Screate_simple(Int32(dims.count), hdims, nil)
-        let d = H5Dcreate2(file, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        values.withUnsafeBytes { _ = H5Dwrite(d, type, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
-        H5Sclose(space)
-        return d
-    }
-
-    /// A scalar string attribute; variable length as h5py writes, or fixed length.
-    func stringAttribute(on object: hid_t, _ name: String, _ value: String, variable: Bool) {
-        let type = H5Tcopy(basin_H5T_C_S1())
-        let space = H5Screate(H5S_SCALAR)
-        if variable {
-            H5Tset_size(type, -1)  // H5T_VARIABLE
-            let a = H5Acreate2(object, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-            value.withCString { cString in
-                var pointer: UnsafePointer<CChar>? = cString
-                _ = H5Awrite(a, type, &pointer)
-            }
-            H5Aclose(a)
-        } else {
-            H5Tset_size(type, value.utf8.count)
-            let a = H5Acreate2(object, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-            _ = H5Awrite(a, type, Array(value.utf8))
-            H5Aclose(a)
-        }
-        H5Sclose(space)
-        H5Tclose(type)
-    }
-}
-
-final class HDF5ImagesTests: TempDirTestCase {
+final class HDF5ImagesTests: TemporaryFolderTestCase {
     let n = 3, c = 2, h = 2, w = 4
 
     /// Writes images (given NCHW bytes, stored in `layout`), labels and the layout attribute.
@@ -113,19 +68,15 @@ final class HDF5ImagesTests: TempDirTestCase {
                 stored[((i * h + y) * w + x) * c + ch] = nchw[((i * c + ch) * h + y) * w + x]
             } } } }
         }
-        let writer = try HDF5Writer(path: p)
+        let writer = try HDF5FixtureWriter(path: p)
         if withImages {
-            let d = float
-                ? writer.dataset("images", dims: dims, type: basin_H5T_NATIVE_FLOAT(), values: stored.map { Float($0) / 255 })
-                : writer.dataset("images", dims: dims, type: basin_H5T_NATIVE_UINT8(), values: stored)
-            if let layout { writer.stringAttribute(on: d, "layout", layout, variable: variableString) }
-            H5Dclose(d)
+            try writer.writeImages(float ? .float32(stored.map { Float($0) / 255 }) : .uint8(stored), shape: dims,
+                                   layout: layout, variableLengthLayout: variableString)
         }
         if withLabels {
-            let values = labels ?? [2, 0, 1]
-            H5Dclose(writer.dataset("labels", dims: [values.count], type: basin_H5T_NATIVE_INT64(), values: values))
+            try writer.writeLabels(labels ?? [2, 0, 1])
         }
-        writer.close()
+        try writer.close()
         return (p, nchw)
     }
 

@@ -1,9 +1,10 @@
 import BasinCore
 import BasinData
 import Foundation
+import TestSupport
 import XCTest
 
-final class IDXTests: TempDirTestCase {
+final class IDXTests: TemporaryFolderTestCase {
     let imageDims = [3, 4, 5]
     lazy var pixels = testBytes(60, seed: 1)
 
@@ -156,10 +157,10 @@ final class IDXTests: TempDirTestCase {
         XCTAssertEqual(names.labels, "t10k-labels-idx1-ubyte.gz")
         _ = try writeGzip(idxBytes(magic: 0x803, dims: imageDims, data: pixels), to: names.images)
         _ = try writeGzip(idxBytes(magic: 0x801, dims: [3], data: [0, 5, 9]), to: names.labels)
-        let d = try FashionMNIST.load(.test, directory: dir.path)
+        let d = try FashionMNIST.load(.test, directory: dir)
         XCTAssertEqual(d.count, 3)
         XCTAssertEqual(d.classNames?[9], "Ankle boot")
         let missing = path("train-images-idx3-ubyte.gz")
-        assertThrows(.fileNotFound(path: missing), mentions: [missing]) { try FashionMNIST.load(.train, directory: dir.path) }
+        assertThrows(.fileNotFound(path: missing), mentions: [missing]) { try FashionMNIST.load(.train, directory: dir) }
     }
 }

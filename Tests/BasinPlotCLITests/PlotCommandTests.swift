@@ -1,27 +1,22 @@
 import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import BasinPlot
 import Foundation
+import TestSupport
 import XCTest
 
 /// `basin plot` through the built binary: tiny results files written here, PNGs read back with libpng.
-final class PlotCommandTests: XCTestCase {
-    var dir: String!
+final class PlotCommandTests: TemporaryFolderTestCase {
+    override var folderPrefix: String { "basin-plot-cli" }
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: basinBinary()) else {
             throw XCTSkip("no basin binary at \(basinBinary()) (run swift build -c release or make test)")
         }
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("basin-plot-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try super.setUpWithError()
     }
-
-    override func tearDownWithError() throws {
-        if let dir { try? FileManager.default.removeItem(atPath: dir) }
-    }
-
-    func path(_ name: String) -> String { dir + "/" + name }
 
     // MARK: fixtures
 
@@ -442,30 +437,4 @@ final class PlotCommandTests: XCTestCase {
         try assertFails(["plot", "sweep", path("nowhere")] + o, mentioning: "nowhere does not exist")
         try assertFails(["plot", "simplex", path("s.h5"), "--vertex-labels", "a,b"] + o, mentioning: "simplex")
     }
-}
-
-/// The basin binary: BASIN_BIN, else <package root>/.build/release/basin.
-func basinBinary() -> String {
-    if let bin = ProcessInfo.processInfo.environment["BASIN_BIN"], !bin.isEmpty { return bin }
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent(".build/release/basin").path
-}
-
-/// Runs the binary; returns how it ended, its exit status, stdout and stderr.
-func runBasin(_ arguments: [String]) throws -> (status: Int32, reason: Process.TerminationReason, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: basinBinary())
-    process.arguments = arguments
-    let folder = FileManager.default.temporaryDirectory.path
-    let out = folder + "/basin-plot-out-\(UUID().uuidString)", err = folder + "/basin-plot-err-\(UUID().uuidString)"
-    _ = FileManager.default.createFile(atPath: out, contents: nil)
-    _ = FileManager.default.createFile(atPath: err, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-    try process.run()
-    process.waitUntilExit()
-    return (process.terminationStatus, process.terminationReason, try String(contentsOfFile: out, encoding: .utf8),
-            try String(contentsOfFile: err, encoding: .utf8))
 }

@@ -1,6 +1,6 @@
 // Tiny data sets on disk in the formats `--dataset` reads, written by the tests themselves:
 // CIFAR binary batches and HDF5 image files (uint8 or float32, NCHW or NHWC).
-import CHDF5
+import CZlib
 import Foundation
 
 /// Labelled images as bytes: class k is a bright vertical band at column k (mod width) in
@@ -104,45 +104,24 @@ public enum DataFixtures {
     /// attribute) and int64 `labels`. `groups` chooses which splits are written.
     public static func writeHDF5(path: String, train: TinyImages, test: TinyImages, float: Bool, layout: String,
                                  groups: [String] = ["train", "test"]) throws {
-        H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
-        let file = H5Fcreate(path, basin_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        guard file >= 0 else { throw FixtureError(description: "cannot create \(path)") }
-        defer { H5Fclose(file) }
+        let writer = try HDF5FixtureWriter(path: path)
         for (name, images) in [("train", train), ("test", test)] where groups.contains(name) {
-            let group = H5Gcreate2(file, name, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-            guard group >= 0 else { throw FixtureError(description: "cannot create group \(name)") }
-            defer { H5Gclose(group) }
-            let stored = layout == "NHWC" ? images.nhwc : images.pixels
-            let dims = layout == "NHWC" ? [images.count, images.height, images.width, images.channels] : images.shape
-            let d = float
-                ? try dataset(group, "images", dims: dims, type: basin_H5T_NATIVE_FLOAT(), values: stored.map { Float($0) / 255 })
-                : try dataset(group, "images", dims: dims, type: basin_H5T_NATIVE_UINT8(), values: stored)
-            defer { H5Dclose(d) }
-            try stringAttribute(on: d, "layout", layout)
-            H5Dclose(try dataset(group, "labels", dims: [images.count], type: basin_H5T_NATIVE_INT64(),
-                                 values: images.labels.map(Int64.init)))
+            try writer.writeImages(images, group: name, float: float, layout: layout)
         }
+        try writer.close()
     }
 
-    private static func dataset<T>(_ parent: hid_t, _ name: String, dims: [Int], type: hid_t, values: [T]) throws -> hid_t {
-        let space = H5Screate_simple(Int32(dims.count), dims.map { hsize_t($0) }, nil)
-        defer { H5Sclose(space) }
-        let d = H5Dcreate2(parent, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        guard d >= 0 else { throw FixtureError(description: "cannot create dataset \(name)") }
-        let status = values.withUnsafeBytes { H5Dwrite(d, type, hid_t(H5S_ALL), hid_t(H5S_ALL), hid_t(H5P_DEFAULT), $0.baseAddress) }
-        guard status >= 0 else { throw FixtureError(description: "cannot write dataset \(name)") }
-        return d
+    /// `bytes` gzip-compressed through zlib's gzwrite.
+    public static func writeGzip(_ bytes: [UInt8], to path: String) throws {
+        guard let gz = gzopen(path, "wb") else { throw FixtureError(description: "gzopen \(path) failed") }
+        let written = bytes.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
+        let closed = gzclose(gz)
+        guard Int(written) == bytes.count, closed == Z_OK else { throw FixtureError(description: "gzwrite \(path) failed") }
     }
 
-    private static func stringAttribute(on object: hid_t, _ name: String, _ value: String) throws {
-        let type = H5Tcopy(basin_H5T_C_S1())
-        defer { H5Tclose(type) }
-        H5Tset_size(type, value.utf8.count)
-        let space = H5Screate(H5S_SCALAR)
-        defer { H5Sclose(space) }
-        let a = H5Acreate2(object, name, type, space, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
-        guard a >= 0 else { throw FixtureError(description: "cannot create attribute \(name)") }
-        defer { H5Aclose(a) }
-        guard H5Awrite(a, type, Array(value.utf8)) >= 0 else { throw FixtureError(description: "cannot write attribute \(name)") }
+    /// An IDX file's bytes: magic, big-endian dimensions, data.
+    public static func idxBytes(magic: UInt32, dims: [Int], data: [UInt8]) -> [UInt8] {
+        func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+        return bigEndian(magic) + dims.flatMap { bigEndian(UInt32($0)) } + data
     }
 }

@@ -2,8 +2,8 @@ import BasinCore
 import Foundation
 import XCTest
 
-/// A test case with a fresh folder per test (removed afterwards) and one compute thread, for
-/// tests that write run files.
+/// A test case with a fresh folder per test (removed afterwards) and one compute thread: the
+/// one temporary-folder base of every test target.
 open class TemporaryFolderTestCase: XCTestCase {
     public var dir: String = ""
 
@@ -17,6 +17,9 @@ open class TemporaryFolderTestCase: XCTestCase {
     }
 
     override open func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: dir)
+        if !dir.isEmpty { try? FileManager.default.removeItem(atPath: dir) }
     }
+
+    /// `name` inside the test's folder.
+    public func path(_ name: String) -> String { dir + "/" + name }
 }

@@ -3,6 +3,7 @@ import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import Foundation
 
 /// Test-split predictions of a checkpoint: from its file when saved there, else computed with

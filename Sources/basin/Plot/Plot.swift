@@ -1,6 +1,7 @@
 import ArgumentParser
 import BasinAnalysis
 import BasinCheckpoint
+import BasinHDF5
 import BasinPlot
 import Foundation
 
@@ -76,7 +77,7 @@ struct FigureOptions: ParsableArguments {
         for source in sources {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: source, isDirectory: &isFolder), !isFolder.boolValue {
-                hashes.append(try BasinCheckpoint.sha256(ofFile: source))
+                hashes.append(try BasinHDF5.sha256(ofFile: source))
             } else {
                 hashes.append("folder")
             }

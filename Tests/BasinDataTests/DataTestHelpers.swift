@@ -1,25 +1,11 @@
 import BasinCore
 import BasinData
-import CZlib
 import Foundation
+import TestSupport
 import XCTest
 
-/// A fresh temporary directory per test case, removed afterwards.
-class TempDirTestCase: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("basin-data-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-
+/// File helpers of the data tests, on the shared temporary-folder base.
+extension TemporaryFolderTestCase {
     func write(_ bytes: [UInt8], to name: String) throws -> String {
         let p = path(name)
         try Data(bytes).write(to: URL(fileURLWithPath: p))
@@ -29,10 +15,7 @@ class TempDirTestCase: XCTestCase {
     /// Writes `bytes` gzip-compressed through zlib's gzwrite.
     func writeGzip(_ bytes: [UInt8], to name: String) throws -> String {
         let p = path(name)
-        guard let gz = gzopen(p, "wb") else { throw XCTSkip("gzopen failed") }
-        let written = bytes.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
-        XCTAssertEqual(Int(written), bytes.count)
-        XCTAssertEqual(gzclose(gz), Z_OK)
+        try DataFixtures.writeGzip(bytes, to: p)
         return p
     }
 
@@ -64,8 +47,7 @@ class TempDirTestCase: XCTestCase {
 
 /// An IDX file's bytes: magic, big-endian dimensions, data.
 func idxBytes(magic: UInt32, dims: [Int], data: [UInt8]) -> [UInt8] {
-    func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
-    return bigEndian(magic) + dims.flatMap { bigEndian(UInt32($0)) } + data
+    DataFixtures.idxBytes(magic: magic, dims: dims, data: data)
 }
 
 /// Deterministic pseudo-random bytes for test content.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BasinAnalysis
 import BasinCheckpoint
+import BasinHDF5
 import BasinPlot
 import Foundation
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BasinAnalysis
 import BasinCheckpoint
+import BasinHDF5
 import BasinPlot
 import Foundation
 
@@ -57,7 +58,7 @@ func readLandscape(_ path: String, for figure: String) throws -> LandscapeGrid {
 func pointRole(_ point: LandscapePoint, resultsFile: String) -> PointRole {
     var role = point.role
     if role == nil, let path = resolveStoredPath(point.label, relativeTo: resultsFile),
-       (try? BasinCheckpoint.sha256(ofFile: path)) == point.sha256,
+       (try? BasinHDF5.sha256(ofFile: path)) == point.sha256,
        let file = try? HDF5File.open(path: path), case .string(let stored)? = try? file.root.attribute("role") {
         role = stored
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BasinAnalysis
 import BasinCheckpoint
+import BasinHDF5
 import Foundation
 
 // `basin report`: the pipeline's tables for notebooks (notebooks-data/README.md) and its

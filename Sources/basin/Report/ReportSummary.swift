@@ -1,6 +1,7 @@
 import ArgumentParser
 import BasinAnalysis
 import BasinCheckpoint
+import BasinHDF5
 import Foundation
 
 /// notebooks-data/summary.md: the headline table and the paper's four findings, each stated

@@ -3,6 +3,7 @@ import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import Foundation
 
 /// Loss and error along the segment between two checkpoints, and the barriers on it.

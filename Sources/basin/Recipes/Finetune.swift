@@ -2,6 +2,7 @@ import ArgumentParser
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import BasinRecipes
 import Foundation
 

@@ -1,254 +1,6 @@
-// The one place that talks to the HDF5 C library. Everything else in basin (checkpoints,
-// analysis results) goes through these wrappers, so error translation, handle lifetimes and
-// the on-disk choices (checksums, deterministic bytes) are decided once.
+// An open HDF5 group: its members, datasets and attributes.
 import CHDF5
 import Foundation
-
-/// A failed HDF5 operation, naming the file, the object and HDF5's own innermost reason.
-public struct HDF5Error: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let object: String
-    public let operation: String
-    public let detail: String
-
-    public init(file: String, object: String, operation: String, detail: String) {
-        self.file = file
-        self.object = object
-        self.operation = operation
-        self.detail = detail
-    }
-
-    public var description: String {
-        oneLine("HDF5 file \(file): cannot \(operation) '\(object)': \(detail)")
-    }
-}
-
-/// Element types basin stores. HDF5 files may hold others; they are reported by name.
-public enum HDF5ElementType: String, Sendable, Equatable, CustomStringConvertible {
-    case float32, float64, int64, uint64
-    public var description: String { rawValue }
-    var byteSize: Int { self == .float32 ? 4 : 8 }
-}
-
-/// The values of a numeric array, typed.
-public enum HDF5Values: Equatable, Sendable {
-    case float32([Float])
-    case float64([Double])
-    case int64([Int64])
-    case uint64([UInt64])
-
-    public var elementType: HDF5ElementType {
-        switch self {
-        case .float32: return .float32
-        case .float64: return .float64
-        case .int64: return .int64
-        case .uint64: return .uint64
-        }
-    }
-
-    public var count: Int {
-        switch self {
-        case .float32(let v): return v.count
-        case .float64(let v): return v.count
-        case .int64(let v): return v.count
-        case .uint64(let v): return v.count
-        }
-    }
-
-    /// Every value as a Double (integers above 2^53 round).
-    public var asDoubles: [Double] {
-        switch self {
-        case .float32(let v): return v.map(Double.init)
-        case .float64(let v): return v
-        case .int64(let v): return v.map(Double.init)
-        case .uint64(let v): return v.map(Double.init)
-        }
-    }
-
-    /// Number of NaN or infinite values (always 0 for integers).
-    public var nonFiniteCount: Int {
-        switch self {
-        case .float32(let v): return v.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-        case .float64(let v): return v.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
-        case .int64, .uint64: return 0
-        }
-    }
-}
-
-/// A named numeric array with its shape; shape [] is a scalar holding one value.
-public struct HDF5Array: Equatable, Sendable {
-    public var shape: [Int]
-    public var values: HDF5Values
-
-    public init(shape: [Int], values: HDF5Values) {
-        self.shape = shape
-        self.values = values
-    }
-}
-
-/// Shape and element type of a stored dataset, known without reading its data.
-public struct HDF5DatasetInfo: Equatable, Sendable {
-    public let shape: [Int]
-    /// nil when the stored type is none of basin's; `typeName` then says what it is.
-    public let elementType: HDF5ElementType?
-    public let typeName: String
-    public var elementCount: Int { shape.reduce(1, *) }
-}
-
-/// Attribute values basin writes: strings are variable-length UTF-8 (h5py reads them as
-/// `str`), integers int64 (uint64 only above Int64.max), floats float64.
-public enum HDF5AttributeValue: Equatable, Sendable, CustomStringConvertible {
-    case string(String)
-    case int64(Int64)
-    case uint64(UInt64)
-    case float64(Double)
-
-    public var description: String {
-        switch self {
-        case .string(let s): return "\"\(s)\""
-        case .int64(let v): return String(v)
-        case .uint64(let v): return String(v)
-        case .float64(let v): return String(v)
-        }
-    }
-
-    var typeName: String {
-        switch self {
-        case .string: return "string"
-        case .int64: return "int64"
-        case .uint64: return "uint64"
-        case .float64: return "float64"
-        }
-    }
-}
-
-public enum HDF5ObjectKind: Equatable, Sendable { case group, dataset, other }
-
-/// An open HDF5 file. Objects opened from it keep it alive; closing it (explicitly or when
-/// the last reference goes) closes every object still open in it.
-public final class HDF5File {
-    public let path: String
-    public let isWritable: Bool
-    let id: hid_t
-    /// Upper bound for any dataset read from this file: uncompressed data cannot be larger
-    /// than the file, so a corrupted extent cannot make us allocate terabytes.
-    let byteLimit: Int
-    private(set) var isClosed = false
-
-    private init(path: String, id: hid_t, isWritable: Bool, byteLimit: Int) {
-        self.path = path
-        self.id = id
-        self.isWritable = isWritable
-        self.byteLimit = byteLimit
-    }
-
-    deinit {
-        if !isClosed { H5Fclose(id) }
-    }
-
-    /// Creates (or truncates) a file. Groups track link creation order so readers list
-    /// datasets in the order they were written; metadata is checksummed (1.8+ format) and
-    /// datasets carry Fletcher-32 checksums, so corruption is detected rather than loaded.
-    /// `sealed` reserves the user block for the SHA-256 seal that `seal()` writes after closing.
-    public static func create(path: String, sealed: Bool = false) throws -> HDF5File {
-        hdf5Prepare()
-        let fail = { (op: String) in HDF5Error.capture(file: path, object: "/", operation: op) }
-        let fapl = try fileAccessList(path: path)
-        defer { H5Pclose(fapl) }
-        let fcpl = H5Pcreate(basin_H5P_FILE_CREATE())
-        guard fcpl >= 0 else { throw fail("create file property list") }
-        defer { H5Pclose(fcpl) }
-        guard configureGroupCreation(fcpl) else { throw fail("configure root group") }
-        if sealed, H5Pset_userblock(fcpl, hsize_t(FileSeal.blockSize)) < 0 { throw fail("reserve seal block") }
-        let id = H5Fcreate(path, basin_H5F_ACC_TRUNC(), fcpl, fapl)
-        guard id >= 0 else { throw fail("create file") }
-        return HDF5File(path: path, id: id, isWritable: true, byteLimit: Int.max)
-    }
-
-    /// Opens an existing file read-only. A sealed file is verified first and throws
-    /// `IntegrityError` if any byte changed since it was written; unsealed files (e.g. written
-    /// by h5py) rely on HDF5's own checks.
-    public static func open(path: String) throws -> HDF5File {
-        hdf5Prepare()
-        // The common mistakes get a plain reason rather than HDF5's error stack.
-        let refuse = { (detail: String) in HDF5Error(file: path, object: "/", operation: "open file", detail: detail) }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw refuse(errno == ENOENT ? "file does not exist" : String(cString: strerror(errno)))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw refuse("not a regular file") }
-        let size = Int(info.st_size)
-        guard size > 0 else { throw refuse("file is empty (0 bytes)") }
-        guard hasHDF5Signature(path: path, size: size) else { throw refuse("not an HDF5 file (no HDF5 signature)") }
-        _ = try FileSeal.verify(path: path)
-        let fapl = try fileAccessList(path: path)
-        defer { H5Pclose(fapl) }
-        let id = H5Fopen(path, basin_H5F_ACC_RDONLY(), fapl)
-        guard id >= 0 else { throw HDF5Error.capture(file: path, object: "/", operation: "open file") }
-        return HDF5File(path: path, id: id, isWritable: false, byteLimit: size)
-    }
-
-    private static func fileAccessList(path: String) throws -> hid_t {
-        let fapl = H5Pcreate(basin_H5P_FILE_ACCESS())
-        guard fapl >= 0,
-              H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0,
-              H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, basin_H5F_LIBVER_LATEST()) >= 0
-        else {
-            if fapl >= 0 { H5Pclose(fapl) }
-            throw HDF5Error.capture(file: path, object: "/", operation: "configure file access")
-        }
-        return fapl
-    }
-
-    /// Creation settings shared by the root group and every group basin creates.
-    static func configureGroupCreation(_ plist: hid_t) -> Bool {
-        // Compact storage keeps links and attributes inside checksummed object headers
-        // (dense storage would put names in a fractal heap without checksums).
-        H5Pset_link_creation_order(plist, basin_H5P_CRT_ORDER_TRACKED_INDEXED()) >= 0
-            && H5Pset_link_phase_change(plist, 65535, 65534) >= 0
-            && H5Pset_attr_phase_change(plist, 65535, 65534) >= 0
-            // No modification times in headers: the same content gives the same bytes.
-            && H5Pset_obj_track_times(plist, false) >= 0
-    }
-
-    public var root: HDF5Group {
-        get throws {
-            let gid = H5Gopen2(id, "/", plistDefault)
-            guard gid >= 0 else { throw HDF5Error.capture(file: path, object: "/", operation: "open root group") }
-            return HDF5Group(file: self, id: gid, path: "/")
-        }
-    }
-
-    /// Writes everything buffered to the operating system (not yet to the disk: see fsync).
-    public func flush() throws {
-        hdf5Prepare()
-        guard !isClosed, H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else {
-            throw HDF5Error.capture(file: path, object: "/", operation: "flush file")
-        }
-    }
-
-    public func close() throws {
-        guard !isClosed else { return }
-        hdf5Prepare()
-        isClosed = true
-        guard H5Fclose(id) >= 0 else {
-            throw HDF5Error.capture(file: path, object: "/", operation: "close file")
-        }
-    }
-
-    /// Writes an HDF5 file atomically: `produce` fills a temporary file in the same folder,
-    /// which is flushed, closed, sealed (SHA-256 in the user block), fsynced and renamed over
-    /// `path`; the folder is fsynced.
-    public static func writeAtomically(path: String, sealed: Bool = true, _ produce: (HDF5Group) throws -> Void) throws {
-        try AtomicFile.write(to: path) { temporary in
-            let file = try HDF5File.create(path: temporary, sealed: sealed)
-            try produce(try file.root)
-            try file.flush()
-            try file.close()
-            if sealed { try FileSeal.seal(path: temporary) }
-        }
-    }
-}
 
 /// An open group. Datasets and attributes are opened and closed within each call.
 public final class HDF5Group {
@@ -394,6 +146,7 @@ public final class HDF5Group {
         case .float64(let v): status = v.withUnsafeBytes { H5Dwrite(dataset, elementType.memoryType, selectAll, selectAll, plistDefault, $0.baseAddress) }
         case .int64(let v): status = v.withUnsafeBytes { H5Dwrite(dataset, elementType.memoryType, selectAll, selectAll, plistDefault, $0.baseAddress) }
         case .uint64(let v): status = v.withUnsafeBytes { H5Dwrite(dataset, elementType.memoryType, selectAll, selectAll, plistDefault, $0.baseAddress) }
+        case .uint8(let v): status = v.withUnsafeBytes { H5Dwrite(dataset, elementType.memoryType, selectAll, selectAll, plistDefault, $0.baseAddress) }
         }
         guard status >= 0 else { throw fail(object, "write dataset") }
     }
@@ -432,19 +185,30 @@ public final class HDF5Group {
         let type = H5Dget_type(dataset)
         guard type >= 0 else { throw fail(object, "read datatype") }
         defer { H5Tclose(type) }
-        let (elementType, typeName) = classify(type)
-        return HDF5DatasetInfo(shape: shape, elementType: elementType, typeName: typeName)
+        let (elementType, typeClass, typeName) = classify(type)
+        return HDF5DatasetInfo(shape: shape, elementType: elementType, typeClass: typeClass, typeName: typeName)
     }
 
     /// Reads a dataset of one of basin's element types.
     public func readDataset(_ name: String) throws -> HDF5Array {
+        try readDataset(name, as: nil)
+    }
+
+    /// Reads a numeric dataset converted to `type` by HDF5 (any integer or float width;
+    /// out-of-range values saturate, as HDF5 converts them).
+    public func readDataset(_ name: String, as type: HDF5ElementType) throws -> HDF5Array {
+        try readDataset(name, as: Optional(type))
+    }
+
+    private func readDataset(_ name: String, as requested: HDF5ElementType?) throws -> HDF5Array {
         hdf5Prepare()
         let object = childPath(name)
         let dataset = H5Dopen2(id, name, plistDefault)
         guard dataset >= 0 else { throw fail(object, "open dataset") }
         defer { H5Dclose(dataset) }
         let info = try info(of: dataset, object: object)
-        guard let elementType = info.elementType else {
+        let numeric = info.typeClass == .integer || info.typeClass == .float
+        guard let elementType = requested.flatMap({ numeric ? $0 : nil }) ?? info.elementType else {
             throw HDF5Error(file: file.path, object: object, operation: "read dataset",
                             detail: "unsupported element type \(info.typeName)")
         }
@@ -468,6 +232,7 @@ public final class HDF5Group {
         case .float64: values = .float64(try read(Double(0)))
         case .int64: values = .int64(try read(Int64(0)))
         case .uint64: values = .uint64(try read(UInt64(0)))
+        case .uint8: values = .uint8(try read(UInt8(0)))
         }
         return HDF5Array(shape: info.shape, values: values)
     }
@@ -486,10 +251,14 @@ public final class HDF5Group {
 
     // MARK: Attributes
 
-    /// Sets (or replaces) an attribute on this group.
-    public func setAttribute(_ name: String, _ value: HDF5AttributeValue) throws {
+    /// Sets (or replaces) an attribute on this group, or on its member `member` (a dataset
+    /// or group). Strings are variable-length unless `fixedLengthString` (as some writers
+    /// other than h5py store them).
+    public func setAttribute(_ name: String, _ value: HDF5AttributeValue, of member: String? = nil,
+                             fixedLengthString: Bool = false) throws {
         hdf5Prepare()
-        let object = "\(path)@\(name)"
+        let (id, object) = try attributeOwner(member, name)
+        defer { if member != nil { H5Oclose(id) } }
         guard !name.isEmpty, !name.contains("\0") else {
             throw HDF5Error(file: file.path, object: object, operation: "name attribute", detail: "empty or NUL in name")
         }
@@ -509,7 +278,8 @@ public final class HDF5Group {
                 throw HDF5Error(file: file.path, object: object, operation: "write attribute", detail: "string contains NUL")
             }
             ownedType = H5Tcopy(basin_H5T_C_S1())
-            guard ownedType >= 0, H5Tset_size(ownedType, basin_H5T_VARIABLE()) >= 0,
+            let size = fixedLengthString ? max(1, s.utf8.count) : basin_H5T_VARIABLE()
+            guard ownedType >= 0, H5Tset_size(ownedType, size) >= 0,
                   H5Tset_cset(ownedType, H5T_CSET_UTF8) >= 0 else { throw fail(object, "create string type") }
             fileType = ownedType
             memoryType = ownedType
@@ -525,6 +295,10 @@ public final class HDF5Group {
         defer { H5Aclose(attribute) }
         let status: herr_t
         switch value {
+        case .string(let s) where fixedLengthString:
+            var bytes = Array(s.utf8)
+            if bytes.isEmpty { bytes = [0] }
+            status = H5Awrite(attribute, memoryType, bytes)
         case .string(let s):
             status = s.withCString { cString in
                 var pointer: UnsafePointer<CChar>? = cString
@@ -539,9 +313,10 @@ public final class HDF5Group {
 
     /// The attribute's value, nil when absent. Strings may be fixed- or variable-length;
     /// integers of any width and floats are widened to int64/uint64/float64.
-    public func attribute(_ name: String) throws -> HDF5AttributeValue? {
+    public func attribute(_ name: String, of member: String? = nil) throws -> HDF5AttributeValue? {
         hdf5Prepare()
-        let object = "\(path)@\(name)"
+        let (id, object) = try attributeOwner(member, name)
+        defer { if member != nil { H5Oclose(id) } }
         let exists = H5Aexists(id, name)
         guard exists >= 0 else { throw fail(object, "look up attribute") }
         guard exists > 0 else { return nil }
@@ -594,6 +369,15 @@ public final class HDF5Group {
         }
     }
 
+    /// The object holding attributes: this group, or its member opened (the caller closes it).
+    private func attributeOwner(_ member: String?, _ name: String) throws -> (hid_t, String) {
+        guard let member else { return (id, "\(path)@\(name)") }
+        let object = childPath(member)
+        let oid = H5Oopen(id, member, plistDefault)
+        guard oid >= 0 else { throw fail(object, "open object") }
+        return (oid, "\(object)@\(name)")
+    }
+
     /// Attribute names in HDF5's name order (byte-wise ascending).
     public func attributeNames() throws -> [String] {
         hdf5Prepare()
@@ -612,79 +396,3 @@ public final class HDF5Group {
         return names
     }
 }
-
-// MARK: Internals
-
-extension HDF5ElementType {
-    var fileType: hid_t {
-        switch self {
-        case .float32: return basin_H5T_IEEE_F32LE()
-        case .float64: return basin_H5T_IEEE_F64LE()
-        case .int64: return basin_H5T_STD_I64LE()
-        case .uint64: return basin_H5T_STD_U64LE()
-        }
-    }
-
-    var memoryType: hid_t {
-        switch self {
-        case .float32: return basin_H5T_NATIVE_FLOAT()
-        case .float64: return basin_H5T_NATIVE_DOUBLE()
-        case .int64: return basin_H5T_NATIVE_INT64()
-        case .uint64: return basin_H5T_NATIVE_UINT64()
-        }
-    }
-}
-
-private func classify(_ type: hid_t) -> (HDF5ElementType?, String) {
-    let size = H5Tget_size(type)
-    switch H5Tget_class(type) {
-    case H5T_FLOAT:
-        if size == 4 { return (.float32, "float32") }
-        if size == 8 { return (.float64, "float64") }
-        return (nil, "float\(size * 8)")
-    case H5T_INTEGER:
-        let unsigned = H5Tget_sign(type) == H5T_SGN_NONE
-        let name = (unsigned ? "uint" : "int") + String(size * 8)
-        if size == 8 { return (unsigned ? .uint64 : .int64, name) }
-        return (nil, name)
-    case H5T_STRING: return (nil, "string")
-    case H5T_COMPOUND: return (nil, "compound")
-    default: return (nil, "non-numeric")
-    }
-}
-
-/// Turns HDF5's automatic error printing off for the calling thread (a thread-safe HDF5
-/// keeps one error stack per thread), so failures surface only as thrown errors.
-func hdf5Prepare() {
-    H5Eset_auto2(basin_H5E_DEFAULT(), nil, nil)
-}
-
-extension HDF5Error {
-    /// The error for a failed call, with the innermost description on HDF5's error stack.
-    static func capture(file: String, object: String, operation: String) -> HDF5Error {
-        final class Messages { var list: [String] = [] }
-        let messages = Messages()
-        let walker: H5E_walk2_t = { _, error, context in
-            guard let error, let context, let desc = error.pointee.desc else { return 0 }
-            Unmanaged<Messages>.fromOpaque(context).takeUnretainedValue().list.append(String(cString: desc))
-            return 0
-        }
-        withExtendedLifetime(messages) {
-            _ = H5Ewalk2(basin_H5E_DEFAULT(), H5E_WALK_DOWNWARD, walker, Unmanaged.passUnretained(messages).toOpaque())
-        }
-        H5Eclear2(basin_H5E_DEFAULT())
-        let detail = messages.list.last(where: { !$0.isEmpty }) ?? "HDF5 call failed"
-        return HDF5Error(file: file, object: object, operation: operation, detail: detail)
-    }
-}
-
-func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
-
-/// Collapses any line breaks so messages stay on one line.
-func oneLine(_ s: String) -> String {
-    s.split(whereSeparator: { $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-}
-
-/// `H5P_DEFAULT` and `H5S_ALL` import as Int32; the API takes hid_t.
-let plistDefault = hid_t(H5P_DEFAULT)
-let selectAll = hid_t(H5S_ALL)

@@ -3,6 +3,7 @@ import BasinAnalysis
 import BasinCheckpoint
 import BasinCore
 import BasinData
+import BasinHDF5
 import Foundation
 
 /// `--grid 21` (21 x 21) or `--grid 31x21` (31 columns along x, 21 rows along y).

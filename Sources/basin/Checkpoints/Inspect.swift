@@ -1,6 +1,7 @@
 import ArgumentParser
 import BasinCheckpoint
 import BasinCore
+import BasinHDF5
 import Foundation
 
 /// Metadata and per-tensor statistics of a checkpoint.
