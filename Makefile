@@ -24,9 +24,17 @@ TARGET_CLASSES ?= 2,4,6,7,9
 # DATA_SEED draws the target training images; member k of an ensemble trains with seed SEED + k - 1.
 DATA_SEED    ?= 0
 SEED         ?= 0
-# Jobs at a time, and threads per job (results depend on JOB_THREADS, never on JOBS).
-JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+# Where compute steps run: empty for this machine, `slurm` to run each one as a Slurm step
+# (README, "On a Slurm cluster"). Results are the same bits either way.
+CLUSTER      ?=
+# Jobs at a time, and threads per job (results depend on JOB_THREADS, never on JOBS). Under
+# CLUSTER=slurm inside an allocation, one job per allocated task.
+JOBS         ?= $(if $(and $(filter slurm,$(CLUSTER)),$(SLURM_NTASKS)),$(SLURM_NTASKS),$(shell nproc 2>/dev/null || echo 2))
 JOB_THREADS  ?= 1
+# Plane and simplex grids are computed in this many shard steps and merged (`basin merge`).
+GRID_SHARDS  ?= 1
+# CLUSTER=slurm: how many times a failed step (command error, cancelled, node lost) is rerun.
+STEP_RETRIES ?= 2
 
 ifeq ($(PROFILE),demo)
 # Pre-trained checkpoints (seeds 0..PT_N-1; Global DE fine-tunes the first N); source images
@@ -105,7 +113,7 @@ DEBIAN_PKGS  := pkg-config libopenblas-dev libhdf5-dev hdf5-tools libpng-dev zli
 # Threads of bench and train.
 THREADS      ?= 2
 
-.PHONY: all deps build test bench train demo paper study checkpoints tables summary plots \
+.PHONY: all deps build test test-cluster bench train demo paper study checkpoints tables summary plots \
         plot-available cli-docs clean clean-study FORCE
 .DELETE_ON_ERROR:
 
@@ -115,7 +123,7 @@ all: build
 # Set-up, build, tests
 # ======================================================================================
 define install_deps
-	@missing=""; for p in $(DEBIAN_PKGS); do \
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -126,7 +134,7 @@ endef
 
 ## deps: install the Debian packages that are missing (apt-get, as root or through sudo).
 deps:
-	$(install_deps)
+	$(call install_deps,$(DEBIAN_PKGS))
 
 ## build: the release binary .build/release/basin.
 build: deps
@@ -136,6 +144,12 @@ build: deps
 test: deps
 	$(SWIFT) build -c $(CONFIG)
 	BASIN_BIN=$(abspath $(BIN)) $(SWIFT) test -c $(CONFIG)
+
+## test-cluster: the pipeline on a one-node Slurm cluster started on this machine (installs
+## slurm-wlm and munge): sharded plane, ensemble steps, a killed step resumed; same bits as local.
+test-cluster: build
+	$(call install_deps,slurm-wlm munge)
+	BIN=$(abspath $(BIN)) scripts/cluster/test-cluster.sh
 
 ## bench: the workloads of ../shared/bench/WORKLOADS.md, one line per figure.
 bench: build
@@ -153,7 +167,7 @@ train: build
 # it order-only, so rebuilding does not redo the study (delete runs/ for that).
 DEPS_STAMP := .build/.deps-ok
 $(DEPS_STAMP):
-	$(install_deps)
+	$(call install_deps,$(DEBIAN_PKGS))
 	@mkdir -p $(@D) && touch $@
 
 $(BIN): $(shell find Sources -type f 2>/dev/null) Package.swift | $(DEPS_STAMP)
@@ -187,6 +201,19 @@ count_flag  = $(if $(filter all,$(1)),,$(2) $(1))
 
 # Analyses write their progress lines to <target>.log, shown when they fail.
 logged = $(1) 2> $@.log || { tail -n 20 $@.log >&2; exit 1; }
+
+# Every compute step's command starts with $(STEP): nothing locally; under CLUSTER=slurm the
+# step runs through srun (retried STEP_RETRIES times, resuming), logged to $(RUNS)/logs/.
+ifeq ($(CLUSTER),slurm)
+STEP = scripts/cluster/slurm-step --cpus $(JOB_THREADS) --retries $(STEP_RETRIES) --name basin-$(notdir $@) \
+       --log $(RUNS)/logs/$(subst /,-,$(patsubst $(RUNS)/%,%,$@)).log --
+else ifneq ($(CLUSTER),)
+$(error CLUSTER must be empty (this machine) or slurm, got '$(CLUSTER)')
+endif
+ifneq ($(shell [ "$(GRID_SHARDS)" -ge 1 ] 2>/dev/null && echo ok),ok)
+$(error GRID_SHARDS must be a whole number of at least 1, got '$(GRID_SHARDS)')
+endif
+grid_shards := $(shell seq 0 $$(( $(GRID_SHARDS) - 1 )))
 
 # A resume checkpoint (or partial grid) older than a prerequisite belongs to other inputs:
 # remove it so the step starts over instead of refusing to resume.
@@ -228,7 +255,7 @@ PT0    := $(RUNS)/pretrained/pt-0.h5
 $(filter-out $(PT0),$(PT)): | $(PT0)
 $(RUNS)/pretrained/pt-%.h5: $(SET_PT) | $(BIN)
 	$(call drop_stale,$@.resume.h5)
-	$(BIN) pretrain --model $(MODEL) --classes $(SOURCE_CLASSES) $(call count_flag,$(PT_PER_CLASS),--per-class) \
+	$(STEP) $(BIN) pretrain --model $(MODEL) --classes $(SOURCE_CLASSES) $(call count_flag,$(PT_PER_CLASS),--per-class) \
 	  --epochs $(PT_EPOCHS) --batch-size $(PT_BATCH) --lr $(PT_LR) --seed $* $(RUN_FLAGS) --out $@
 
 # --- Ensembles: one make target per member --------------------------------------------
@@ -241,11 +268,11 @@ M1     := $(LOCAL)/member-1.h5
 
 $(LOCAL)/member-%.h5: $(PT0) $(SET_FT) | $(BIN)
 	$(call drop_stale,$@.resume.h5)
-	$(BIN) ensemble local-de --from $(PT0) -n $(N) --member $* $(FT_FLAGS) $(RUN_FLAGS) --out-dir $(@D)
+	$(STEP) $(BIN) ensemble local-de --from $(PT0) -n $(N) --member $* $(FT_FLAGS) $(RUN_FLAGS) --out-dir $(@D)
 
 $(SCRATCH)/member-%.h5: $(SET_FT) | $(BIN)
 	$(call drop_stale,$@.resume.h5)
-	$(BIN) ensemble scratch-de --model $(MODEL) -n $(N) --member $* $(FT_FLAGS) $(RUN_FLAGS) --out-dir $(@D)
+	$(STEP) $(BIN) ensemble scratch-de --model $(MODEL) -n $(N) --member $* $(FT_FLAGS) $(RUN_FLAGS) --out-dir $(@D)
 
 # Global DE member k fine-tunes pt-(k-1); the command reads pt-0 (architecture) and its own.
 GLOBAL_FROM := $(wordlist 1,$(N),$(PT))
@@ -254,7 +281,7 @@ $(GLOBAL)/member-1.h5: $(M1)
 $(foreach k,$(snapshots),$(eval $(GLOBAL)/member-$(k).h5: $(word $(k),$(PT)) $(PT0) $(SET_FT) | $(BIN)))
 $(GLOBAL)/member-%.h5:
 	$(call drop_stale,$@.resume.h5)
-	$(BIN) ensemble global-de --from $(GLOBAL_FROM) -n $(N) --member $* $(FT_FLAGS) $(RUN_FLAGS) --out-dir $(@D)
+	$(STEP) $(BIN) ensemble global-de --from $(GLOBAL_FROM) -n $(N) --member $* $(FT_FLAGS) $(RUN_FLAGS) --out-dir $(@D)
 
 # SSE and StarSSE: one folder per sweep cell, $(RUNS)/sweep/<method>/lr<r>_ep<e>.
 # SSE member k starts from member k-1, StarSSE member k from member 1. StarSSE member 2 is
@@ -268,7 +295,7 @@ $(foreach k,$(snapshots),
 $(call cell,$(1),$(2),$(3))/member-$(k).h5: $(call cell,$(1),$(2),$(3))/member-$(if $(filter sse,$(1)),$(call prev,$(k)),1).h5)
 $(call cell,$(1),$(2),$(3))/member-%.h5: $(PT0) $(SET_FT) | $(BIN)
 	$$(call drop_stale,$$@.resume.h5)
-	$(BIN) ensemble $(1) --from $(PT0) -n $(N) --member $$* --cycle-lr-ratio $(2) --cycle-epoch-ratio $(3) \
+	$$(STEP) $(BIN) ensemble $(1) --from $(PT0) -n $(N) --member $$* --cycle-lr-ratio $(2) --cycle-epoch-ratio $(3) \
 	  $(FT_FLAGS) $(RUN_FLAGS) --out-dir $$(@D)
 endef
 $(foreach m,sse starsse,$(foreach r,$(SWEEP_LR_RATIOS),$(foreach e,$(SWEEP_EPOCH_RATIOS),\
@@ -300,7 +327,7 @@ $(foreach r,$(sort $(HEADLINE_LR_RATIO) $(maxlr)),$(foreach m,sse starsse,$(eval
 INTERP := $(foreach p,$(PAIRS),$(RUNS)/barriers/$(p).h5)
 $(RUNS)/barriers/%.h5: $(SET_AN) $(RUNS)/settings/interpolate.txt | $(BIN)
 	@mkdir -p $(@D)
-	$(call logged,$(BIN) interpolate $(pair_$*) --points $(INTERP_POINTS) $(AN_FLAGS) --out $@)
+	$(call logged,$(STEP) $(BIN) interpolate $(pair_$*) --points $(INTERP_POINTS) $(AN_FLAGS) --out $@)
 $(foreach p,$(PAIRS),$(eval $(RUNS)/barriers/$(p).h5: $(pair_$(p))))
 
 # --- Membership: every snapshot of every cell against member 1 --------------------------
@@ -309,10 +336,35 @@ MEMBERSHIP := $(foreach c,$(CELLS),$(RUNS)/membership/$(subst /,-,$(call cellnam
 define membership_rule
 $(RUNS)/membership/$(subst /,-,$(call cellname,$(1))).csv: $(call members_of,$(1)) $(SET_AN) $(RUNS)/settings/membership.txt | $(BIN)
 	@mkdir -p $$(@D)
-	$$(call logged,$(BIN) membership --reference $(1)/member-1.h5 $(foreach k,$(snapshots),$(1)/member-$(k).h5) \
+	$$(call logged,$$(STEP) $(BIN) membership --reference $(1)/member-1.h5 $(foreach k,$(snapshots),$(1)/member-$(k).h5) \
 	  --threshold $(THRESHOLD) --points $(MEMBERSHIP_POINTS) $(AN_FLAGS) --csv $$@)
 endef
 $(foreach c,$(CELLS),$(eval $(call membership_rule,$(c))))
+
+# --- Landscape grids (planes, simplex): $(1) the results file, $(2) its prerequisites,
+# $(3) the command without --out. Written to <file>.part.h5 (resumed if interrupted) and
+# renamed when complete. With GRID_SHARDS = N > 1, shard i/N is a step of its own
+# (<file>.shard-i.h5) and `basin merge` joins the N shards, byte-identical to one step.
+define grid_rules
+ifeq ($(GRID_SHARDS),1)
+$(1): $(2) | $(BIN)
+	@mkdir -p $$(@D)
+	$$(call drop_stale,$$@.part.h5)
+	$$(call logged,$$(STEP) $(3) --out $$@.part.h5)
+	mv -f $$@.part.h5 $$@
+else
+$(foreach i,$(grid_shards),
+$(1:.h5=).shard-$(i).h5: $(2) | $(BIN)
+	@mkdir -p $$(@D)
+	$$(call drop_stale,$$@.part.h5)
+	$$(call logged,$$(STEP) $(3) --shard $(i)/$(GRID_SHARDS) --out $$@.part.h5)
+	mv -f $$@.part.h5 $$@
+)
+$(1): $(foreach i,$(grid_shards),$(1:.h5=).shard-$(i).h5) | $(BIN)
+	$$(call logged,$(BIN) merge $$^ --out $$@.part.h5)
+	mv -f $$@.part.h5 $$@
+endif
+endef
 
 # --- Planes: two Local DE members with a Global DE member; member 1 with an SSE and a StarSSE
 # snapshot. Written to <plane>.part.h5 (resumed if interrupted), renamed when complete.
@@ -329,23 +381,16 @@ labels_de := Local 1,Local 2,Global 2$(foreach k,$(filter-out 1 2,$(members)),$(
 $(foreach r,$(PLANE_LR_RATIOS),$(eval labels_sse-lr$(r) := member 1,SSE $(last),StarSSE $(last)$(foreach \
   k,$(filter-out 1 $(last),$(members)),$(comma)SSE $(k)$(if $(filter 2,$(k)),,$(comma)StarSSE $(k)))))
 PLANE_FILES := $(foreach p,$(PLANES),$(RUNS)/planes/$(p).h5)
-$(RUNS)/planes/%.h5: $(SET_AN) $(RUNS)/settings/plane.txt | $(BIN)
-	@mkdir -p $(@D)
-	$(call drop_stale,$@.part.h5)
-	$(call logged,$(BIN) plane $(plane_$*) $(foreach d,$(proj_$*),--project $(d)) --grid $(PLANE_GRID) $(AN_FLAGS) \
-	  --out $@.part.h5)
-	mv -f $@.part.h5 $@
-$(foreach p,$(PLANES),$(eval $(RUNS)/planes/$(p).h5: $(plane_$(p)) $(proj_$(p))))
+$(foreach p,$(PLANES),$(eval $(call grid_rules,$(RUNS)/planes/$(p).h5,\
+  $(plane_$(p)) $(proj_$(p)) $(SET_AN) $(RUNS)/settings/plane.txt,\
+  $(BIN) plane $(plane_$(p)) $(foreach d,$(proj_$(p)),--project $(d)) --grid $(PLANE_GRID) $(AN_FLAGS))))
 
 # --- Simplex: the triangle of member 1 and two StarSSE snapshots of the headline cell -------
 # (convex combinations; the star's snapshots around member 1). Needs N >= 3.
 SIMPLEX_CKPTS := $(foreach k,1 2 3,$(HSTAR)/member-$(k).h5)
 SIMPLEX_RES ?= $(if $(filter paper,$(PROFILE)),20,8)
-$(RUNS)/simplex/starsse.h5: $(SIMPLEX_CKPTS) $(SET_AN) | $(BIN)
-	@mkdir -p $(@D)
-	$(call drop_stale,$@.part.h5)
-	$(call logged,$(BIN) simplex $(SIMPLEX_CKPTS) --resolution $(SIMPLEX_RES) $(AN_FLAGS) --out $@.part.h5)
-	mv -f $@.part.h5 $@
+$(eval $(call grid_rules,$(RUNS)/simplex/starsse.h5,$(SIMPLEX_CKPTS) $(SET_AN),\
+  $(BIN) simplex $(SIMPLEX_CKPTS) --resolution $(SIMPLEX_RES) $(AN_FLAGS)))
 
 # --- Soups of Local DE and of the headline StarSSE cell ---------------------------------
 # soup_<method> lists the members; the soup name ends in its kind (-uniform or -greedy).
@@ -356,7 +401,7 @@ soup_members   = $(soup_$(patsubst %-uniform,%,$(patsubst %-greedy,%,$(1))))
 SOUP_FILES := $(foreach s,$(SOUPS),$(RUNS)/soups/$(s).h5)
 $(RUNS)/soups/%.h5: $(SET_AN) | $(BIN)
 	@mkdir -p $(@D)
-	$(call logged,$(BIN) soup $(call soup_members,$*) --$(lastword $(subst -, ,$*)) --threads $(JOB_THREADS) \
+	$(call logged,$(STEP) $(BIN) soup $(call soup_members,$*) --$(lastword $(subst -, ,$*)) --threads $(JOB_THREADS) \
 	  --dataset $(DATASET) --bn-images $(BN_IMAGES) --holdout-per-class $(SOUP_HOLDOUT) --out $@)
 $(foreach s,$(SOUPS),$(eval $(RUNS)/soups/$(s).h5: $(call soup_members,$(s))))
 
@@ -373,7 +418,7 @@ div_ref_starsse    := $(PT0)
 DIVERSITY := $(foreach m,$(DIV_METHODS),$(RUNS)/diversity/$(m).csv)
 $(RUNS)/diversity/%.csv: | $(BIN)
 	@mkdir -p $(@D)
-	$(call logged,$(BIN) diversity $(call members_of,$(div_dir_$*)) $(if $(div_ref_$*),--reference $(div_ref_$*)) \
+	$(call logged,$(STEP) $(BIN) diversity $(call members_of,$(div_dir_$*)) $(if $(div_ref_$*),--reference $(div_ref_$*)) \
 	  --threads $(JOB_THREADS) --dataset $(DATASET) --csv $@)
 $(foreach m,$(DIV_METHODS),$(eval $(RUNS)/diversity/$(m).csv: $(call members_of,$(div_dir_$(m))) $(div_ref_$(m))))
 
@@ -421,13 +466,13 @@ $(DATA)/config.csv: $(wildcard $(RUNS)/settings/*.txt) $(SET_PT) $(SET_FT) $(SET
 
 $(DATA)/ensembles.csv: $(SET_RP) $(foreach d,$(SCRATCH) $(LOCAL) $(GLOBAL) $(HSSE) $(HSTAR),$(call members_of,$(d))) | $(BIN)
 	@mkdir -p $(@D)
-	$(BIN) metrics --method scratch-de=$(SCRATCH) --method local-de=$(LOCAL) --method global-de=$(GLOBAL) \
+	$(STEP) $(BIN) metrics --method scratch-de=$(SCRATCH) --method local-de=$(LOCAL) --method global-de=$(GLOBAL) \
 	  --method sse=$(HSSE) --method starsse=$(HSTAR) --dee-reference local-de \
 	  --threads $(JOB_THREADS) --dataset $(DATASET) --csv $@ > /dev/null
 
 $(DATA)/sweep_ensembles.csv: $(SET_RP) $(foreach c,$(LOCAL) $(CELLS),$(call members_of,$(c))) | $(BIN)
 	@mkdir -p $(@D)
-	$(BIN) metrics $(foreach c,$(CELLS),--method $(call cellname,$(c))=$(c)) --dee-reference local-de \
+	$(STEP) $(BIN) metrics $(foreach c,$(CELLS),--method $(call cellname,$(c))=$(c)) --dee-reference local-de \
 	  --method local-de=$(LOCAL) --threads $(JOB_THREADS) --dataset $(DATASET) --csv $@ > /dev/null
 
 $(DATA)/sweep.csv $(DATA)/membership.csv &: $(SET_RP) $(DATA)/sweep_ensembles.csv $(MEMBERSHIP) | $(BIN)

@@ -67,7 +67,9 @@ public struct LandscapeGrid: Equatable {
     /// Whether the cell belongs to the grid (always, except outside a simplex's triangle).
     public func inDomain(_ cell: Int) -> Bool { kind != "simplex" || cell % nx + cell / nx <= nx - 1 }
     public var domainCount: Int { (0..<cellCount).filter(inDomain).count }
-    public var missingCount: Int { (0..<cellCount).filter { inDomain($0) && done[$0] == 0 }.count }
+    /// Cells of the domain not computed yet, in order.
+    public var missingCells: [Int] { (0..<cellCount).filter { inDomain($0) && done[$0] == 0 } }
+    public var missingCount: Int { missingCells.count }
     public var cellsDone: Int { done.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
 
     public init(kind: String, architecture: String, numClasses: Int, x: [Double], y: [Double],

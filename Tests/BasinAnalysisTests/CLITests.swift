@@ -83,6 +83,16 @@ final class CLITests: TemporaryFolderTestCase {
                         mentioning: "missing.h5: cannot open file '/': file does not exist")
         try "not hdf5".write(toFile: path("text.h5"), atomically: true, encoding: .utf8)
         try assertFails(["merge", path("p-0.h5"), path("text.h5"), "--out", path("bad.h5")], mentioning: "no HDF5 signature")
+
+        // An incomplete set of shards names the missing cells and shard and writes nothing,
+        // unless the partial grid is asked for. Shard 0/2 of a 3x2 grid has cells 0, 2, 4.
+        try assertFails(["merge", path("p-0.h5"), "--out", path("part.h5")],
+                        mentioning: "3 of 6 cells missing: (x 1, y 0), (x 0, y 1), (x 2, y 1); shard 1/2 not given")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("part.h5")))
+        let partial = try run(["merge", path("p-0.h5"), "--allow-incomplete", "--out", path("part.h5")])
+        XCTAssertEqual(value("cells_missing", in: partial), "3")
+        _ = try run(["merge", path("part.h5"), path("p-1.h5"), "--out", path("m2.h5")])
+        XCTAssertEqual(try sha256(ofFile: path("m2.h5")), try sha256(ofFile: path("p.h5")))
     }
 
     func testSimplexCornersTrainSplitRolesAndShards() throws {

@@ -132,6 +132,8 @@ struct Merge: ParsableCommand {
 
     @Argument(help: "Shard files written with --shard.") var shards: [String]
     @Option(help: "Merged results file (HDF5).") var out: String
+    @Flag(help: "Write the merged file even when cells are missing (they stay missing; a later merge can add them).")
+    var allowIncomplete = false
 
     func validate() throws {
         guard !shards.isEmpty else { throw ValidationError("merge needs at least one shard file") }
@@ -140,9 +142,28 @@ struct Merge: ParsableCommand {
     func run() throws {
         let grids = try shards.map { (path: $0, grid: try LandscapeGrid.read(path: $0)) }
         let merged = try LandscapeGrid.merge(grids)
+        let missing = merged.missingCells
+        if !missing.isEmpty && !allowIncomplete {
+            throw AnalysisError("merge: \(Merge.describeMissing(missing, of: merged, shards: grids.map(\.grid)));"
+                                + " nothing written (--allow-incomplete writes the partial grid)")
+        }
         try merged.write(to: out)
         printRecord([("kind", merged.kind), ("shards", String(shards.count)),
                      ("cells_done", String(merged.cellsDone)),
                      ("cells_missing", String(merged.missingCount)), ("out", out)])
+    }
+
+    /// "3 of 121 cells missing: (x 2, y 0), ...; shard 2/4 not given": the cells by grid
+    /// position (the first few), and the shards of the split that no file was given for.
+    static func describeMissing(_ missing: [Int], of grid: LandscapeGrid, shards: [LandscapeGrid]) -> String {
+        let shown = missing.prefix(6).map { "(x \($0 % grid.nx), y \($0 / grid.nx))" }.joined(separator: ", ")
+        var text = "\(missing.count) of \(grid.domainCount) cells missing: \(shown)\(missing.count > 6 ? ", ..." : "")"
+        let counts = Set(shards.map(\.shardCount))
+        if counts.count == 1, let count = counts.first, count > 1 {
+            let given = Set(shards.map(\.shardIndex))
+            let absent = (0..<count).filter { !given.contains($0) }.map { "\($0)/\(count)" }
+            if !absent.isEmpty { text += "; shard\(absent.count > 1 ? "s" : "") \(absent.joined(separator: ", ")) not given" }
+        }
+        return text
     }
 }
