@@ -57,17 +57,25 @@ final class FileByteSource: ByteSource {
 
     init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a named pipe would otherwise wait for a writer forever. Only
+        // regular files are read; the flag is cleared once that is known.
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         if fd < 0 {
             let code = errno
             if code == ENOENT { throw DataError.fileNotFound(path: path) }
             throw DataError.unreadable(path: path, reason: String(cString: strerror(code)))
         }
         var info = stat()
-        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
             close(fd)
-            throw DataError.unreadable(path: path, reason: "is a directory")
+            throw DataError.unreadable(path: path, reason: reason)
         }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw DataError.unreadable(path: path, reason: (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         self.fd = fd
     }
 

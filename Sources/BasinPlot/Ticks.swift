@@ -21,23 +21,34 @@ enum TickMaker {
 
     /// Multiples of a nice step inside [low, high] (both ends included up to rounding).
     static func linear(low: Double, high: Double, target: Int = 5) -> Ticks {
+        guard low.isFinite, high.isFinite else { return Ticks(values: [], labels: []) }
         guard high > low else { return Ticks(values: [low], labels: [format(low, step: max(abs(low), 1))]) }
-        let step = niceStep(span: high - low, target: target)
+        let span = high - low
+        // A span past Double's range (-1e308 to 1e308), or a nice step below the resolution of
+        // the values (1e17 to 1e17 + 64, where index + 1 == index): only the two ends are ticks.
+        guard span.isFinite else { return endpoints(low: low, high: high) }
+        let step = niceStep(span: span, target: target)
         let tolerance = step * 1e-9
-        var values: [Double] = []
-        var index = ceil((low - tolerance) / step)
-        while index * step <= high + tolerance {
+        let first = ceil((low - tolerance) / step), last = floor((high + tolerance) / step)
+        guard first.isFinite, last.isFinite, abs(first) < 0x1p52, abs(last) < 0x1p52, last >= first,
+              last - first <= 1000 else { return endpoints(low: low, high: high) }
+        let values = (0...Int(last - first)).map { offset -> Double in
             // Snap tiny rounding residues (e.g. 3e-17) to exact zero so labels read "0".
-            let value = index * step
-            values.append(abs(value) < tolerance ? 0 : value)
-            index += 1
+            let value = (first + Double(offset)) * step
+            return abs(value) < tolerance ? 0 : value
         }
         return Ticks(values: values, labels: values.map { format($0, step: step) })
     }
 
+    /// The axis' two ends as its only ticks, labelled with enough digits to tell them apart.
+    static func endpoints(low: Double, high: Double) -> Ticks {
+        let gap = high / 2 - low / 2
+        return Ticks(values: [low, high], labels: [low, high].map { format($0, step: gap.isFinite && gap > 0 ? gap : abs(high)) })
+    }
+
     /// Decades inside [low, high] for a log axis, with 2 and 5 multiples when fewer than two decades fit.
     static func logarithmic(low: Double, high: Double) -> Ticks {
-        guard low > 0, high > low else { return linear(low: low, high: high) }
+        guard low > 0, high > low, high.isFinite else { return linear(low: low, high: high) }
         let first = Int(ceil(log10(low) - 1e-9)), last = Int(floor(log10(high) + 1e-9))
         if last - first >= 1 {
             let every = max(1, (last - first + 5) / 6)

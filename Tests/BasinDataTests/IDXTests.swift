@@ -40,6 +40,16 @@ final class IDXTests: TemporaryFolderTestCase {
         assertThrows(.fileNotFound(path: p), mentions: [p]) { try IDXFile.read(path: p) }
     }
 
+    func testNamedPipeAndDirectoryAreRefusedWithoutWaiting() throws {
+        // Opening a FIFO for reading blocks until a writer comes: the reader must refuse it instead.
+        let fifo = path("images-idx3-ubyte")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        assertThrows(.unreadable(path: fifo, reason: "not a regular file"), mentions: [fifo]) { try IDXFile.read(path: fifo) }
+        let folder = path("folder.gz")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        assertThrows(.unreadable(path: folder, reason: "is a directory"), mentions: [folder]) { try IDXFile.read(path: folder) }
+    }
+
     func testGzNameWithoutGzipContent() throws {
         let p = try write(idxBytes(magic: 0x803, dims: imageDims, data: pixels), to: "plain.gz")
         assertThrows(.notGzip(path: p), mentions: [p]) { try IDXFile.read(path: p) }

@@ -25,6 +25,21 @@ final class InputErrorTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
 
+    /// Axis ranges where a nice tick step is below the values' resolution (1e17 + 64: one
+    /// step further is the same Double) or the span overflows (-1e308 to 1e308) once looped
+    /// forever; now the two ends are the ticks and the figure renders.
+    func testExtremeAxisRangesRender() throws {
+        let out = NSTemporaryDirectory() + "basin-plot-extreme-\(getpid()).png"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        for (x, y) in [([0.0, 1], [1e17, 1e17 + 64]), ([1e17, 1e17 + 64], [0.0, 1]), ([0.0, 1], [-1e308, 1e308]),
+                       ([-1.7e308, 1.7e308], [1e300, 1e308])] {
+            let chart = LineChart(panels: [LinePanel(series: [LineSeries(name: "loss", x: x, y: y)])])
+            try chart.render(to: out, metadata: Samples.metadata)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out), "x \(x) y \(y)")
+            try FileManager.default.removeItem(atPath: out)
+        }
+    }
+
     func testAnnotatedHeatmapErrors() {
         var figure = Samples.sweep()
         figure.panels[1].values[2] = [1, 2]
