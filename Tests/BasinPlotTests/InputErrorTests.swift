@@ -31,8 +31,9 @@ final class InputErrorTests: XCTestCase {
     func testExtremeAxisRangesRender() throws {
         let out = NSTemporaryDirectory() + "basin-plot-extreme-\(getpid()).png"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        for (x, y) in [([0.0, 1], [1e17, 1e17 + 64]), ([1e17, 1e17 + 64], [0.0, 1]), ([0.0, 1], [-1e308, 1e308]),
-                       ([-1.7e308, 1.7e308], [1e300, 1e308])] {
+        let ranges: [(x: [Double], y: [Double])] = [([0, 1], [1e17, 1e17 + 64]), ([1e17, 1e17 + 64], [0, 1]),
+                                                    ([0, 1], [-1e308, 1e308]), ([-1.7e308, 1.7e308], [1e300, 1e308])]
+        for (x, y) in ranges {
             let chart = LineChart(panels: [LinePanel(series: [LineSeries(name: "loss", x: x, y: y)])])
             try chart.render(to: out, metadata: Samples.metadata)
             XCTAssertTrue(FileManager.default.fileExists(atPath: out), "x \(x) y \(y)")
